@@ -1,0 +1,50 @@
+// Decoding image files as PIL does: bytes -> 8-bit RGB or L cv::Mat, with limits.
+// No libtorch here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <opencv2/core.hpp>
+
+namespace ptjs {
+
+enum class color_mode { rgb, l };
+
+// "RGB" | "L" (PIL mode names); throws ptjs::error(invalid_config) otherwise.
+color_mode parse_color_mode(const std::string& name);
+const char* color_mode_name(color_mode mode);
+
+struct decode_options {
+  // PIL raises DecompressionBombError above 2 * Image.MAX_IMAGE_PIXELS = 178,956,970 pixels.
+  uint64_t max_pixels = 178956970;
+  // Applied to each side, whatever the pixel count.
+  int max_side = 65500;
+  // Rotate/flip by the EXIF Orientation tag (PIL's ImageOps.exif_transpose). Off, as PIL's
+  // Image.open ignores it.
+  bool exif_transpose = false;
+};
+
+struct image_header {
+  std::string format;  // "JPEG", "PNG", "BMP", "GIF", "TIFF", "WEBP", ...
+  int64_t width = 0;
+  int64_t height = 0;
+};
+
+// Reads the format and dimensions from the first bytes, without decoding pixels.
+// Returns nullopt when the bytes are not a recognised image format.
+std::optional<image_header> sniff_image_header(std::string_view bytes);
+
+// Decodes as `Image.open(f).convert(mode)` would: CV_8UC3 in RGB order or CV_8UC1.
+// EXIF orientation ignored (unless asked), alpha dropped without compositing, grey replicated,
+// L computed with PIL's integer formula. Throws ptjs::error:
+//   invalid_input - empty, not an image, truncated, corrupt ("cannot decode image: ...")
+//   too_large     - over max_pixels or max_side, checked from the header before decoding.
+cv::Mat decode_image(std::string_view bytes, color_mode mode, const decode_options& options = {});
+
+// Reads a whole file; throws ptjs::error(invalid_input) naming the path and the OS reason.
+std::string read_file_bytes(const std::string& path);
+
+}  // namespace ptjs
