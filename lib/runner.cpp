@@ -1,0 +1,407 @@
+#include "runner.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include <dirent.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core/utility.hpp>
+
+#include "error.h"
+#include "image_io.h"
+#include "postprocess.h"
+#include "progress.h"
+#include "resolve.h"
+#include "sinks.h"
+
+namespace ptjs {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+bool has_image_extension(const std::string& name) {
+  static const std::set<std::string> extensions = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib",
+                                                   ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pbm", ".pnm"};
+  const auto dot = name.find_last_of('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = name.substr(dot);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return extensions.count(ext) > 0;
+}
+
+// Walks `dir` depth-first, following links to folders but never entering one twice (a symlink
+// loop is skipped with a notice).
+void walk(const std::string& dir, std::set<std::pair<dev_t, ino_t>>& seen, std::vector<std::string>& out) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return;
+  if (!seen.insert({st.st_dev, st.st_ino}).second) {
+    std::cerr << "ptjs: skipping '" << dir << "': a folder already walked (symlink loop?)\n";
+    return;
+  }
+  DIR* handle = ::opendir(dir.c_str());
+  if (handle == nullptr) {
+    std::cerr << "ptjs: cannot open folder '" << dir << "'\n";
+    return;
+  }
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(handle)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(handle);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    const std::string path = dir + (dir.back() == '/' ? "" : "/") + name;
+    struct stat entry_st {};
+    if (::stat(path.c_str(), &entry_st) != 0) continue;  // dangling link
+    if (S_ISDIR(entry_st.st_mode)) walk(path, seen, out);
+    else if (has_image_extension(name)) out.push_back(path);
+  }
+}
+
+// Splits CSV text (RFC 4180) into rows of fields.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
+      else if (c == '"') quoted = false;
+      else field += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n') {
+      if (!field.empty() && field.back() == '\r') field.pop_back();
+      rows.back().push_back(std::move(field));
+      field.clear();
+      rows.emplace_back();
+    } else {
+      field += c;
+    }
+  }
+  rows.pop_back();  // the text ends with a newline: the last row is empty
+  return rows;
+}
+
+struct item {
+  bool ready = false;
+  sample value;
+  std::string error;
+};
+
+// The bounded window between the preprocessing workers and the forward thread.
+class work_window {
+ public:
+  work_window(size_t total, size_t capacity) : total_(total), slots_(capacity) {}
+
+  // Next index to preprocess, or total when there is none (done or aborted).
+  size_t claim() {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [&] { return aborted_ || next_ >= total_ || next_ < base_ + slots_.size(); });
+    if (aborted_ || next_ >= total_) return total_;
+    return next_++;
+  }
+
+  void put(size_t index, item value) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      value.ready = true;
+      slots_[index % slots_.size()] = std::move(value);
+    }
+    filled_.notify_all();
+  }
+
+  // Takes item `index` (the next in order), waiting for it; false when stopped by a signal.
+  bool take(size_t index, item& out) {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto& slot = slots_[index % slots_.size()];
+    while (!slot.ready) {
+      if (stop_requested()) return false;
+      filled_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    out = std::move(slot);
+    slot = item{};
+    base_ = index + 1;
+    lock.unlock();
+    space_.notify_all();
+    return true;
+  }
+
+  void abort() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      aborted_ = true;
+    }
+    space_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable space_;   // workers wait for room
+  std::condition_variable filled_;  // the forward thread waits for its next item
+  const size_t total_;
+  std::vector<item> slots_;  // guarded by mu_
+  size_t next_ = 0;          // guarded by mu_: next index to claim
+  size_t base_ = 0;          // guarded by mu_: first index not yet taken
+  bool aborted_ = false;     // guarded by mu_
+};
+
+struct job {
+  const resolved_model& resolved;
+  const postprocessor& post;
+  std::vector<std::string> files;
+};
+
+item preprocess_one(const job& j, const std::string& path) {
+  item out;
+  try {
+    decode_options decode;
+    decode.exif_transpose = j.resolved.spec.exif_transpose;
+    sample s;
+    s.mat = decode_image(read_file_bytes(path), j.resolved.spec.mode, decode);
+    s = j.resolved.preprocess.run(std::move(s));
+    if (!s.is_tensor)
+      throw error(error_code::invalid_config, "the pipeline ends with an image, not a tensor: add ToTensor or PILToTensor");
+    out.value = std::move(s);
+  } catch (const error& e) {
+    out.error = e.what();
+  } catch (const cv::Exception& e) {
+    out.error = std::string("preprocessing failed: ") + e.what();
+  } catch (const std::exception& e) {
+    out.error = std::string("preprocessing failed: ") + e.what();
+  }
+  return out;
+}
+
+// Runs forward for the good samples of a chunk, grouped by shape, and fills their records.
+void score_chunk(const job& j, std::vector<item>& items, std::vector<record>& records) {
+  std::map<std::tuple<int, int, int>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (items[i].error.empty()) {
+      const auto& m = items[i].value.mat;
+      groups[{m.rows, m.cols, m.type()}].push_back(i);
+    }
+  for (const auto& [shape, members] : groups) {
+    std::vector<const sample*> batch;
+    std::vector<record*> out;
+    for (size_t i : members) {
+      batch.push_back(&items[i].value);
+      out.push_back(&records[i]);
+    }
+    try {
+      j.post.apply(j.resolved.net->forward_images(batch), out);
+    } catch (const std::exception& e) {
+      for (record* r : out) {
+        r->predictions.clear();
+        r->outputs.clear();
+        r->error = e.what();
+      }
+    }
+  }
+}
+
+int usage_error(const std::string& message) {
+  std::cerr << "ptjs run: " << message << "\n";
+  return exit_usage;
+}
+
+}  // namespace
+
+std::atomic<bool>& stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+std::vector<std::string> list_inputs(const std::vector<std::string>& inputs) {
+  std::vector<std::string> out;
+  for (const auto& input : inputs) {
+    if (input == "-") {
+      std::string line;
+      while (std::getline(std::cin, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty()) out.push_back(line);
+      }
+      continue;
+    }
+    struct stat st {};
+    if (::stat(input.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      std::set<std::pair<dev_t, ino_t>> seen;
+      std::vector<std::string> found;
+      walk(input, seen, found);
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      out.push_back(input);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> completed_files(const std::string& output, const std::string& format) {
+  std::ifstream in(output, std::ios::binary);
+  if (!in) return {};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  const auto last_newline = text.find_last_of('\n');
+  const size_t keep = last_newline == std::string::npos ? 0 : last_newline + 1;
+  if (keep < text.size()) {
+    if (::truncate(output.c_str(), static_cast<off_t>(keep)) != 0)
+      throw error(error_code::invalid_config, "cannot cut the partial last line of '" + output + "'");
+    text.resize(keep);
+  }
+  std::vector<std::string> done;
+  if (format == "csv") {
+    const auto rows = parse_csv(text);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i == 0 && !rows[i].empty() && rows[i][0] == "file") continue;  // header
+      if (!rows[i].empty()) done.push_back(rows[i][0]);
+    }
+  } else {
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const auto json = nlohmann::json::parse(line, nullptr, false);
+      if (json.is_object() && json.contains("file") && json["file"].is_string())
+        done.push_back(json["file"].get<std::string>());
+    }
+  }
+  return done;
+}
+
+int run_batch(const run_options& o) {
+  if (o.batch_size < 1) return usage_error("--batch-size must be >= 1, got " + std::to_string(o.batch_size));
+  if (o.format != "jsonl" && o.format != "csv") return usage_error("--format must be jsonl or csv, got '" + o.format + "'");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    return usage_error("--shard I/N needs 0 <= I < N, got " + std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count));
+  if (o.resume && o.output.empty()) return usage_error("--resume needs --output FILE");
+  if (o.inputs.empty()) return usage_error("no --input given");
+
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  set_torch_threads(o.threads > 0 ? o.threads : cores);
+  cv::setNumThreads(0);  // our workers are the parallelism; OpenCV's own pool would oversubscribe
+
+  resolved_model resolved;
+  std::unique_ptr<postprocessor> post;
+  std::vector<std::string> files;
+  int fd = STDOUT_FILENO;
+  bool write_header = true;
+  try {
+    resolve_options ro{o.model, o.pipeline, o.device};
+    resolved = resolve_model(ro, builtin_registry(), o.quiet ? nullptr : &std::cerr);
+    if (resolved.spec.input_type != "image")
+      return usage_error(o.model + ": ptjs run scores image files; this model takes tensors (use ptjs serve's /v2 infer)");
+    auto steps = resolved.spec.postprocess;
+    if (o.topk > 0) {
+      bool found = false;
+      for (auto& step : steps)
+        if (step.name == "TopK") step.k = o.topk, found = true;
+      if (!found) {
+        steps.erase(std::remove_if(steps.begin(), steps.end(), [](const postprocess_step& s) {
+                      return s.name == "Argmax" || s.name == "Raw";
+                    }), steps.end());
+        steps.push_back({"TopK", 1, o.topk});
+      }
+    }
+    auto labels = o.labels.empty() ? resolved.spec.labels : load_labels(o.labels);
+    post = std::make_unique<postprocessor>(steps, labels);
+    if (post->raw() && o.format == "csv")
+      return usage_error("the postprocess ends in Raw, which CSV cannot hold: use --format jsonl or --topk K");
+
+    const auto all = list_inputs(o.inputs);
+    std::set<std::string> done;
+    if (o.resume)
+      for (const auto& f : completed_files(o.output, o.format)) done.insert(json_quote(f));
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (static_cast<int>(i % static_cast<size_t>(o.shard_count)) != o.shard_index) continue;
+      if (o.resume && done.count(json_quote(all[i]))) continue;
+      files.push_back(all[i]);
+    }
+    if (!o.output.empty()) {
+      struct stat st {};
+      const bool had_content = o.resume && ::stat(o.output.c_str(), &st) == 0 && st.st_size > 0;
+      fd = ::open(o.output.c_str(), O_WRONLY | O_CREAT | (o.resume ? O_APPEND : O_TRUNC), 0644);
+      if (fd < 0) return usage_error("cannot open --output '" + o.output + "' for writing");
+      write_header = !had_content;
+    }
+  } catch (const error& e) {
+    return usage_error(e.what());
+  }
+
+  record_writer writer(fd, o.format == "csv" ? output_format::csv : output_format::jsonl, write_header);
+  const job j{resolved, *post, files};
+  const size_t total = files.size();
+  const int workers = o.workers > 0 ? o.workers : cores;
+  work_window window(total, static_cast<size_t>(o.batch_size) * 2 + static_cast<size_t>(workers) * 2);
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w)
+    pool.emplace_back([&] {
+      for (size_t i = window.claim(); i < total; i = window.claim()) window.put(i, preprocess_one(j, files[i]));
+    });
+
+  const bool show_progress = !o.quiet && (o.progress == 1 || (o.progress == -1 && ::isatty(STDERR_FILENO)));
+  progress_bar bar(total, show_progress);
+  size_t written = 0, failed = 0;
+  bool interrupted = false, stopped_early = false;
+  for (size_t next = 0; next < total && !interrupted && !stopped_early;) {
+    std::vector<item> items;
+    std::vector<record> records;
+    size_t good = 0;
+    while (next < total && good < static_cast<size_t>(o.batch_size)) {
+      item it;
+      if (!window.take(next, it)) {
+        interrupted = true;
+        break;
+      }
+      records.emplace_back();
+      records.back().file = files[next++];
+      if (!it.error.empty()) {
+        records.back().error = it.error;
+        items.push_back(std::move(it));
+        if (o.fail_fast) break;
+        continue;
+      }
+      ++good;
+      items.push_back(std::move(it));
+    }
+    score_chunk(j, items, records);
+    for (const auto& r : records) failed += r.failed() ? 1 : 0;
+    writer.write(records);
+    written += records.size();
+    bar.update(written, failed);
+    if (o.fail_fast && failed > 0) stopped_early = true;
+    if (stop_requested()) interrupted = true;
+  }
+  window.abort();
+  for (auto& t : pool) t.join();
+  bar.finish(written, failed);
+  if (fd != STDOUT_FILENO) ::close(fd);
+  if (!o.quiet) {
+    std::cerr << "ptjs: " << written << " of " << total << " inputs scored";
+    if (failed) std::cerr << ", " << failed << " failed";
+    std::cerr << " in " << bar.elapsed_text() << "\n";
+  }
+  if (interrupted) return exit_interrupted;
+  return failed > 0 ? exit_some_failed : exit_ok;
+}
+
+}  // namespace ptjs

@@ -1,1 +1,45 @@
-int main() { return 0; }
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+#include "commands.h"
+#include "error.h"
+#include "runner.h"
+
+namespace {
+
+void on_signal(int) {
+  // A second signal ends the process at once.
+  if (ptjs::stop_requested().exchange(true)) std::_Exit(130);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"ptjs: run TorchScript models with torchvision preprocessing, without Python"};
+  app.set_version_flag("--version", std::string("ptjs ") + PTJS_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  ptjs::setup_run(app, exit_code);
+  ptjs::setup_validate(app, exit_code);
+  ptjs::setup_info(app, exit_code);
+  ptjs::setup_preprocess(app, exit_code);
+  ptjs::setup_serve(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const ptjs::error& e) {
+    std::cerr << "ptjs: " << e.what() << "\n";
+    return 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,54 @@
+// A loaded TorchScript model. The only header between libtorch and the rest of ptjs:
+// libtorch stays behind the pimpl, so callers compile without its headers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sample.h"
+#include "tensor.h"
+
+namespace ptjs {
+
+struct model_info {
+  std::string path;
+  std::string device;
+  std::vector<std::string> methods;      // every method of the module
+  std::string forward_schema;            // e.g. "forward(__torch__.Net self, Tensor x) -> Tensor"
+  std::vector<std::string> input_names;  // forward's arguments, without self
+  std::string embedded_spec;             // the extra file "ptjs.yaml", empty when absent
+  std::string libtorch_version;
+};
+
+class model {
+ public:
+  // Loads a TorchScript file onto `device` ("cpu", "cuda", "cuda:N"). Throws ptjs::error:
+  // not_found / invalid_config with the path, the device and libtorch's reason.
+  model(const std::string& path, const std::string& device);
+  ~model();
+  model(const model&) = delete;
+  model& operator=(const model&) = delete;
+
+  const model_info& info() const;
+
+  // Collates preprocessed samples (all of one shape and type) into one NCHW batch, runs forward
+  // under InferenceMode and returns every output as a host tensor named output0, output1, ...
+  // (a tuple or list output gives several; a dict gives one per key, in key order).
+  // Thread-compatible: callers serialise calls (one forward thread per model).
+  // Throws ptjs::error(internal) with the model's message when forward fails.
+  std::vector<host_tensor> forward_images(const std::vector<const sample*>& batch) const;
+
+  // Runs forward with one tensor per forward argument (already batched).
+  std::vector<host_tensor> forward_tensors(const std::vector<host_tensor>& inputs) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// Number of intra-op threads libtorch uses (at::set_num_threads); <= 0 leaves the default.
+void set_torch_threads(int threads);
+int torch_threads();
+
+}  // namespace ptjs

@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""Writes the TorchScript models the CLI tests need into OUT_DIR (deterministic, a few seconds):
+plain.pt      torchvision mobilenet_v3_small, seeded random weights, no embedded spec
+tuple_out.pt  image model returning a tuple of two tensors, with an embedded spec
+raises.pt     image model whose forward always raises
+"""
+import sys
+
+import torch
+import torchvision
+
+out = sys.argv[1]
+torch.manual_seed(0)
+
+net = torchvision.models.mobilenet_v3_small(weights=None).eval()
+torch.jit.save(torch.jit.script(net), f"{out}/plain.pt")
+
+SPEC = """name: {name}
+input: {{type: image, mode: L}}
+preprocess:
+  - Resize: {{size: [8, 8]}}
+  - ToTensor: {{}}
+postprocess:
+  - Raw: {{}}
+"""
+
+
+class TupleOut(torch.nn.Module):
+    def forward(self, x: torch.Tensor):
+        return x.mean(dim=[1, 2, 3]).unsqueeze(1), x.flatten(1)[:, :4]
+
+
+class Raises(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] > 0:
+            raise RuntimeError("this model always fails")
+        return x
+
+
+torch.jit.save(torch.jit.script(TupleOut()), f"{out}/tuple_out.pt", _extra_files={"ptjs.yaml": SPEC.format(name="tuple_out")})
+torch.jit.save(torch.jit.script(Raises()), f"{out}/raises.pt", _extra_files={"ptjs.yaml": SPEC.format(name="raises")})

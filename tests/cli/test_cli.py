@@ -1,0 +1,290 @@
+#!/usr/bin/python3
+"""Black-box tests of the real `ptjs` binary: exit codes, stdout/stderr split, input listing,
+formats, resume, shards and per-input errors. Each test method is one ctest case.
+
+Environment (set by tests/cli/CMakeLists.txt): PTJS_BIN, PTJS_SOURCE_DIR, PTJS_GEN_DIR.
+"""
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+PTJS = os.environ["PTJS_BIN"]
+SRC = os.environ["PTJS_SOURCE_DIR"]
+GEN = os.environ["PTJS_GEN_DIR"]
+DIGITS = os.path.join(SRC, "configs", "digits")
+DIGITS_PT = os.path.join(DIGITS, "model.pt")
+DIGITS_IMAGES = os.path.join(DIGITS, "images")
+
+
+def ptjs(*args, stdin=None, cwd=None):
+    return subprocess.run([PTJS, *args], input=stdin, capture_output=True, cwd=cwd, timeout=300)
+
+
+def jsonl(data):
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+def digit_files(limit=None):
+    files = []
+    for root, _, names in os.walk(DIGITS_IMAGES):
+        files += [os.path.join(root, n) for n in names if n.endswith(".png")]
+    files.sort()
+    return files[:limit] if limit else files
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ptjs-cli-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def copy_digits(self, count):
+        folder = os.path.join(self.tmp, "imgs")
+        os.makedirs(folder)
+        for i, f in enumerate(digit_files(count)):
+            shutil.copy(f, os.path.join(folder, f"{i:03d}.png"))
+        return folder
+
+    # --- basics -----------------------------------------------------------------------------
+    def test_version(self):
+        r = ptjs("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout.decode(), r"^ptjs \d+\.\d+\.\d+")
+
+    def test_usage_error_exit_2(self):
+        r = ptjs("run", "--input", DIGITS_IMAGES)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--model", r.stderr.decode())
+        self.assertEqual(r.stdout, b"")
+
+    def test_missing_model_exit_2(self):
+        r = ptjs("run", "--model", os.path.join(self.tmp, "nope.pt"), "--input", DIGITS_IMAGES)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("nope.pt", r.stderr.decode())
+        self.assertEqual(r.stdout, b"")
+
+    def test_not_a_model_exit_2(self):
+        bad = self.write("bad.pt", b"this is not a zip file")
+        r = ptjs("run", "--model", bad, "--input", DIGITS_IMAGES)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot load model", r.stderr.decode())
+
+    # --- the digits model, against Python ------------------------------------------------------
+    def test_digits_match_python_and_accuracy(self):
+        r = ptjs("run", "--model", DIGITS_PT, "--input", DIGITS_IMAGES, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        records = jsonl(r.stdout)
+        files = digit_files()
+        self.assertEqual([rec["file"] for rec in records], files)
+        expected = {}
+        with open(os.path.join(DIGITS, "expected.csv")) as f:
+            for row in csv.DictReader(f):
+                expected[os.path.basename(os.path.dirname(row["file"])) + "/" + os.path.basename(row["file"])] = row
+        correct = 0
+        for rec in records:
+            key = "/".join(rec["file"].split("/")[-2:])
+            top = rec["predictions"][0]
+            self.assertEqual(str(top["index"]), expected[key]["python_top1"], f"{key}: ptjs and Python disagree")
+            self.assertAlmostEqual(top["score"], float(expected[key]["python_score"]), places=4)
+            correct += top["label"] == expected[key]["label"]
+        self.assertEqual(len(records), len(expected))
+        self.assertGreaterEqual(correct / len(records), 0.95)
+
+    def test_stdout_is_only_records(self):
+        r = ptjs("run", "--model", DIGITS_PT, "--input", DIGITS_IMAGES, "--progress", "--topk", "2")
+        self.assertEqual(r.returncode, 0)
+        for rec in jsonl(r.stdout):
+            self.assertEqual(len(rec["predictions"]), 2)
+        self.assertIn("inputs scored", r.stderr.decode())
+        self.assertIn("img/s", r.stderr.decode())
+
+    def test_quiet_prints_nothing_on_stderr(self):
+        folder = self.copy_digits(5)
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--quiet")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stderr, b"")
+
+    def test_stdin_list_keeps_order(self):
+        files = digit_files(30)[::-1]
+        r = ptjs("run", "--model", DIGITS_PT, "--input", "-", "--batch-size", "4",
+                 stdin=("\n".join(files) + "\n").encode())
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual([rec["file"] for rec in jsonl(r.stdout)], files)
+
+    def test_batch_size_and_workers_do_not_change_results(self):
+        folder = self.copy_digits(40)
+        outs = []
+        for batch, workers in ((1, 1), (7, 2), (64, 3)):
+            r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--batch-size", str(batch),
+                     "--workers", str(workers), "--quiet")
+            self.assertEqual(r.returncode, 0)
+            outs.append([(x["file"], x["predictions"][0]["index"]) for x in jsonl(r.stdout)])
+        self.assertEqual(outs[0], outs[1])
+        self.assertEqual(outs[0], outs[2])
+
+    def test_csv_format(self):
+        folder = self.copy_digits(6)
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--format", "csv", "--topk", "3", "--quiet")
+        self.assertEqual(r.returncode, 0)
+        rows = list(csv.reader(io.StringIO(r.stdout.decode())))
+        self.assertEqual(rows[0], ["file", "rank", "index", "label", "score", "error"])
+        self.assertEqual(len(rows), 1 + 6 * 3)
+        self.assertEqual([row[1] for row in rows[1:4]], ["1", "2", "3"])
+
+    def test_labels_flag_overrides(self):
+        folder = self.copy_digits(3)
+        labels = self.write("labels.txt", "".join(f"L{i}\n" for i in range(10)).encode())
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--labels", labels, "--quiet")
+        self.assertEqual(r.returncode, 0)
+        for rec in jsonl(r.stdout):
+            self.assertEqual(rec["predictions"][0]["label"], f"L{rec['predictions'][0]['index']}")
+
+    # --- errors per input ---------------------------------------------------------------------
+    def test_bad_inputs_are_records_and_batch_goes_on(self):
+        folder = self.copy_digits(6)
+        self.write("imgs/000b.png", b"")                       # empty
+        self.write("imgs/001b.jpg", b"hello, not an image")    # text named .jpg
+        with open(digit_files(1)[0], "rb") as f:
+            png = f.read()
+        self.write("imgs/002b.png", png[: len(png) // 2])      # truncated
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, os.path.join(self.tmp, "missing.png"), "--quiet")
+        self.assertEqual(r.returncode, 1)
+        records = jsonl(r.stdout)
+        self.assertEqual(len(records), 10)
+        errors = {os.path.basename(x["file"]): x["error"] for x in records if "error" in x}
+        self.assertEqual(set(errors), {"000b.png", "001b.jpg", "002b.png", "missing.png"})
+        self.assertIn("No such file", errors["missing.png"])
+        self.assertEqual(sum("predictions" in x for x in records), 6)
+
+    def test_fail_fast_stops(self):
+        folder = self.copy_digits(20)
+        self.write("imgs/005b.png", b"junk")
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--fail-fast", "--batch-size", "2", "--quiet")
+        self.assertEqual(r.returncode, 1)
+        records = jsonl(r.stdout)
+        self.assertIn("error", records[-1])
+        self.assertLess(len(records), 21)
+
+    # --- resume and shards ----------------------------------------------------------------------
+    def test_resume_skips_done_and_cuts_partial_line(self):
+        folder = self.copy_digits(12)
+        out = os.path.join(self.tmp, "out.jsonl")
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--output", out, "--quiet")
+        self.assertEqual(r.returncode, 0)
+        lines = open(out).read().splitlines(keepends=True)
+        with open(out, "w") as f:  # keep 5 whole records and half of the 6th, as after kill -9
+            f.write("".join(lines[:5]) + lines[5][:20])
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--output", out, "--resume", "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        records = [json.loads(l) for l in open(out)]
+        self.assertEqual(sorted(x["file"] for x in records), sorted(x["file"] for x in map(json.loads, lines)))
+
+    def test_resume_needs_output(self):
+        r = ptjs("run", "--model", DIGITS_PT, "--input", DIGITS_IMAGES, "--resume")
+        self.assertEqual(r.returncode, 2)
+
+    def test_shards_cover_every_input_once(self):
+        folder = self.copy_digits(25)
+        seen = []
+        for i in range(3):
+            r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--shard", f"{i}/3", "--quiet")
+            self.assertEqual(r.returncode, 0)
+            part = [x["file"] for x in jsonl(r.stdout)]
+            self.assertGreater(len(part), 0)
+            seen += part
+        self.assertEqual(sorted(seen), sorted(os.path.join(folder, n) for n in os.listdir(folder)))
+
+    def test_bad_shard_is_usage_error(self):
+        for shard in ("3/3", "x", "1/0"):
+            r = ptjs("run", "--model", DIGITS_PT, "--input", DIGITS_IMAGES, "--shard", shard)
+            self.assertEqual(r.returncode, 2, shard)
+
+    # --- pipeline resolution ----------------------------------------------------------------------
+    def test_sibling_yaml_and_preset_notice(self):
+        plain = os.path.join(GEN, "models", "plain.pt")
+        model = os.path.join(self.tmp, "m.pt")
+        shutil.copy(plain, model)
+        folder = self.copy_digits(2)
+        r = ptjs("run", "--model", model, "--input", folder)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("ImageNet classification preset", r.stderr.decode())
+        self.assertEqual(len(jsonl(r.stdout)[0]["predictions"]), 5)
+        self.write("m.yaml", b"input: {mode: RGB}\npreprocess:\n  - Resize: {size: 40}\n  - CenterCrop: {size: 32}\n"
+                             b"  - ToTensor: {}\npostprocess:\n  - Argmax: {}\n")
+        r = ptjs("run", "--model", model, "--input", folder)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertNotIn("ImageNet", r.stderr.decode())
+        self.assertEqual(len(jsonl(r.stdout)[0]["predictions"]), 1)
+
+    def test_pipeline_flag_overrides_embedded(self):
+        folder = self.copy_digits(3)
+        pipe = self.write("p.yaml", b"input: {mode: L}\npreprocess:\n  - Resize: {size: [28, 28]}\n  - ToTensor: {}\n"
+                                    b"postprocess:\n  - Raw: {}\n")
+        r = ptjs("run", "--model", DIGITS_PT, "--pipeline", pipe, "--input", folder, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        rec = jsonl(r.stdout)[0]
+        self.assertEqual(rec["outputs"][0]["shape"], [1, 10])
+        self.assertEqual(rec["outputs"][0]["datatype"], "FP32")
+
+    def test_bad_spec_names_line_and_column(self):
+        spec = self.write("bad.yaml", b"name: x\nmodel: m.pt\npreprocess:\n  - Resize: {size: -3}\n")
+        r = ptjs("validate", spec)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr.decode(), r"bad\.yaml:4:\d+: Resize: 'size'")
+        spec = self.write("bad2.yaml", b"name: x\nmodle: m.pt\n")
+        r = ptjs("validate", spec)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr.decode(), r"bad2\.yaml:2:1: unknown key 'modle'")
+
+    def test_validate_and_info(self):
+        r = ptjs("validate", os.path.join(DIGITS, "model.yaml"))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("Resize(", r.stdout.decode())
+        self.assertIn("OK", r.stdout.decode())
+        r = ptjs("info", "--model", DIGITS_PT)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("forward", r.stdout.decode())
+        self.assertIn("embedded spec (ptjs.yaml): yes", r.stdout.decode())
+
+    def test_preprocess_writes_npy(self):
+        import numpy as np
+        out = os.path.join(self.tmp, "x.npy")
+        r = ptjs("preprocess", "--model", DIGITS_PT, "--input", digit_files(1)[0], "--output", out)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        x = np.load(out)
+        self.assertEqual(x.dtype, np.float32)
+        self.assertEqual(x.ndim, 3)
+
+    def test_multi_output_model_raw(self):
+        model = os.path.join(GEN, "models", "tuple_out.pt")
+        folder = self.copy_digits(3)
+        r = ptjs("run", "--model", model, "--input", folder, "--quiet")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        rec = jsonl(r.stdout)[0]
+        self.assertEqual([o["name"] for o in rec["outputs"]], ["output0", "output1"])
+
+    def test_model_that_throws_fails_records_not_process(self):
+        model = os.path.join(GEN, "models", "raises.pt")
+        folder = self.copy_digits(3)
+        r = ptjs("run", "--model", model, "--input", folder, "--quiet")
+        self.assertEqual(r.returncode, 1)
+        records = jsonl(r.stdout)
+        self.assertEqual(len(records), 3)
+        self.assertTrue(all("model forward failed" in x["error"] for x in records))
+
+
+if __name__ == "__main__":
+    unittest.main()
