@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "error.h"
+#include "model_spec.h"
+
+namespace ptjs {
+namespace {
+
+const std::string specs = PTJS_TEST_DATA "/specs/";
+
+TEST(model_spec, valid_spec_parses_every_key) {
+  const auto spec = load_model_spec(specs + "valid.yaml");
+  EXPECT_EQ(spec.name, "ok");
+  EXPECT_EQ(spec.model_path, specs + "m.pt");
+  EXPECT_EQ(spec.mode, color_mode::l);
+  ASSERT_TRUE(spec.preprocess.IsSequence());
+  EXPECT_EQ(spec.preprocess.size(), 2u);
+  ASSERT_EQ(spec.postprocess.size(), 2u);
+  EXPECT_EQ(spec.postprocess[1].name, "TopK");
+  EXPECT_EQ(spec.postprocess[1].k, 3);
+  EXPECT_EQ(spec.labels, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(spec.max_batch_size, 4);
+  EXPECT_EQ(spec.max_delay_ms, 2);
+}
+
+struct bad_case {
+  const char* file;
+  const char* message;  // must appear in the error text
+};
+
+class invalid_spec : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(invalid_spec, error_names_file_line_column_and_what) {
+  const auto& c = GetParam();
+  try {
+    load_model_spec(specs + c.file);
+    FAIL() << c.file << " parsed without error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), error_code::invalid_config);
+    EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << "got: " << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    fixtures, invalid_spec,
+    ::testing::Values(
+        bad_case{"invalid_unknown_key.yaml", "invalid_unknown_key.yaml:2:1: unknown key 'modle' (accepted: name, model,"},
+        bad_case{"invalid_mode.yaml", "invalid_mode.yaml:2:28: input: 'mode' must be one of RGB, L, got 'CMYK'"},
+        bad_case{"invalid_input_type.yaml", "invalid_input_type.yaml:2:15: input: 'type' must be one of image, tensor"},
+        bad_case{"invalid_topk.yaml", "invalid_topk.yaml:3:15: TopK: 'k' must be positive, got 0"},
+        bad_case{"invalid_postprocess_name.yaml", "invalid_postprocess_name.yaml:3:5: unknown postprocess step 'Softmx' (accepted: Softmax,"},
+        bad_case{"invalid_batch_size.yaml", "invalid_batch_size.yaml:2:28: batching: 'max_batch_size' must be positive, got -1"},
+        bad_case{"invalid_tensor_shape.yaml", "input: 'shape' dimensions must be positive or -1, got 0"},
+        bad_case{"invalid_tensor_no_shape.yaml", "input: a tensor input needs 'shape'"},
+        bad_case{"invalid_yaml.yaml", "invalid_yaml.yaml:3:1: not valid YAML"},
+        bad_case{"invalid_device.yaml", "invalid_device.yaml:2:9: 'device' must be cpu, cuda or cuda:N, got 'tpu'"},
+        bad_case{"invalid_labels_file.yaml", "cannot read labels file"},
+        bad_case{"invalid_softmax_arg.yaml", "invalid_softmax_arg.yaml:3:23: Softmax: unknown key 'axis' (accepted: dim)"}));
+
+TEST(model_spec, merge_overrides_only_given_keys) {
+  const auto base = parse_model_spec("name: m\nlabels: [x, y]\npostprocess:\n  - Argmax: {}\n", "base.yaml", ".");
+  const auto overlay = parse_model_spec("input: {mode: L}\npreprocess:\n  - ToTensor: {}\n", "p.yaml", ".");
+  const auto merged = merge_specs(base, overlay);
+  EXPECT_EQ(merged.labels, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(merged.postprocess.at(0).name, "Argmax");
+  EXPECT_EQ(merged.mode, color_mode::l);
+  EXPECT_EQ(merged.preprocess.size(), 1u);
+}
+
+TEST(model_spec, tensor_input_declares_shape_and_datatype) {
+  const auto spec = parse_model_spec("input: {type: tensor, name: x, shape: [-1, 4], datatype: INT64}\n", "t.yaml", ".");
+  ASSERT_EQ(spec.inputs.size(), 1u);
+  EXPECT_EQ(spec.inputs[0].shape, (std::vector<int64_t>{-1, 4}));
+  EXPECT_EQ(spec.inputs[0].datatype, "INT64");
+  EXPECT_EQ(spec.inputs[0].name, "x");
+}
+
+}  // namespace
+}  // namespace ptjs
