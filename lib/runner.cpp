@@ -362,6 +362,7 @@ int run_batch(const run_options& o) {
   progress_bar bar(total, show_progress);
   size_t written = 0, failed = 0;
   bool interrupted = false, stopped_early = false;
+  std::string output_error;
   for (size_t next = 0; next < total && !interrupted && !stopped_early;) {
     std::vector<item> items;
     std::vector<record> records;
@@ -385,7 +386,13 @@ int run_batch(const run_options& o) {
     }
     score_chunk(j, items, records);
     for (const auto& r : records) failed += r.failed() ? 1 : 0;
-    writer.write(records);
+    try {
+      writer.write(records);
+    } catch (const error& e) {
+      // The reader went away (e.g. `| head`) or the disk is full: stop cleanly, say why.
+      output_error = e.what();
+      break;
+    }
     written += records.size();
     bar.update(written, failed);
     if (o.fail_fast && failed > 0) stopped_early = true;
@@ -399,6 +406,10 @@ int run_batch(const run_options& o) {
     std::cerr << "ptjs: " << written << " of " << total << " inputs scored";
     if (failed) std::cerr << ", " << failed << " failed";
     std::cerr << " in " << bar.elapsed_text() << "\n";
+  }
+  if (!output_error.empty()) {
+    std::cerr << "ptjs run: " << output_error << "\n";
+    return exit_some_failed;
   }
   if (interrupted) return exit_interrupted;
   return failed > 0 ? exit_some_failed : exit_ok;

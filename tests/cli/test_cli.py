@@ -97,7 +97,7 @@ class CliTest(unittest.TestCase):
         for rec in records:
             key = "/".join(rec["file"].split("/")[-2:])
             top = rec["predictions"][0]
-            self.assertEqual(str(top["index"]), expected[key]["python_top1"], f"{key}: ptjs and Python disagree")
+            self.assertEqual(top["label"], expected[key]["python_top1"], f"{key}: ptjs and Python disagree")
             self.assertAlmostEqual(top["score"], float(expected[key]["python_score"]), places=4)
             correct += top["label"] == expected[key]["label"]
         self.assertEqual(len(records), len(expected))
