@@ -41,6 +41,8 @@ class transform_args {
   // A number or a list of numbers.
   std::vector<double> get_double_list(const std::string& key,
                                       std::optional<std::vector<double>> fallback = std::nullopt);
+  // An int, or nullopt when the key is absent or null (Python's None).
+  std::optional<int> get_optional_int(const std::string& key);
   // The raw node (marks the key used), for arguments of unusual shape; null when absent.
   YAML::Node node(const std::string& key);
 
@@ -59,6 +61,10 @@ class transform_args {
   YAML::Node args_;
   YAML::Mark owner_mark_;
   std::set<std::string> used_;
+  std::vector<std::string> asked_;  // every key a getter asked for, in order (the accepted keys)
+
+  YAML::Node lookup(const std::string& key);  // marks the key asked; null node when absent
+  [[noreturn]] void fail_at(const YAML::Mark& mark, const std::string& message) const;
 };
 
 // "<source>:<line>:<col>: " for a mark (1-based), or "<source>: " when the mark is unknown.

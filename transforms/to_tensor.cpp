@@ -1,0 +1,29 @@
+#include "to_tensor.h"
+
+#include <cstdint>
+
+#include "stage.h"
+
+namespace ptjs {
+
+cv::Mat uint8_to_unit_float(const cv::Mat& src) {
+  cv::Mat out(src.size(), CV_32FC(src.channels()));
+  const size_t row_len = static_cast<size_t>(src.cols) * src.channels();
+  for (int y = 0; y < src.rows; ++y) {
+    const uint8_t* p = src.ptr<uint8_t>(y);
+    float* q = out.ptr<float>(y);
+    for (size_t i = 0; i < row_len; ++i) q[i] = static_cast<float>(p[i]) / 255.0f;
+  }
+  return out;
+}
+
+std::unique_ptr<transform> to_tensor::from_args(transform_args&) { return std::make_unique<to_tensor>(); }
+
+sample to_tensor::apply(sample in) const {
+  require_pil_image(in, "ToTensor");
+  in.mat = uint8_to_unit_float(in.mat);
+  in.is_tensor = true;
+  return in;
+}
+
+}  // namespace ptjs

@@ -1,0 +1,84 @@
+#!/bin/sh
+# Install the Debian 12 packages ptjs needs, with apt-get. Idempotent and quiet when
+# everything is already present (checked with dpkg-query; apt-get runs only if needed).
+#
+# usage: scripts/install-deps.sh [--with-bench] [--with-fuzz] [--all] [--dry-run]
+#   default       build + unit/CLI/HTTP/node/parity tests + demo
+#   --with-bench  also wrk, python3-flask, gunicorn (serve benchmark baselines)
+#   --with-fuzz   also clang + libclang-rt-14-dev (libFuzzer targets)
+#   --all         both groups
+#   --dry-run     print what would be installed, install nothing
+# Works as root (CI, containers) or as a user with sudo.
+set -eu
+
+BASE="build-essential cmake pkg-config ccache git ca-certificates curl
+  libtorch-dev libopencv-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev
+  python3-torch python3-torchvision python3-pil python3-numpy python3-yaml
+  python3-sklearn python3-skimage"
+BENCH="wrk python3-flask gunicorn"
+FUZZ="clang libclang-rt-14-dev"
+
+groups="base" dry=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-bench) groups="$groups bench" ;;
+    --with-fuzz)  groups="$groups fuzz" ;;
+    --all)        groups="$groups bench fuzz" ;;
+    --dry-run)    dry=1 ;;
+    -h|--help)    sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "install-deps: unknown option: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+wanted=""
+for g in $groups; do
+  case "$g" in
+    base)  wanted="$wanted $BASE" ;;
+    bench) wanted="$wanted $BENCH" ;;
+    fuzz)  wanted="$wanted $FUZZ" ;;
+  esac
+done
+
+# Node.js: accept any node on PATH (nodesource, nvm, ...); install Debian's nodejs only
+# when there is none. Node >= 20 is needed; Debian 12's own nodejs is 18.x (warned below).
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" = 0 ]; then wanted="$wanted nodejs"; fi
+
+check_node() {
+  if [ "$(node_major)" -lt 20 ]; then
+    echo "install-deps: warning: node $(node_major) found; the Node client and its tests" \
+         "need Node >= 20 (e.g. from nodesource)" >&2
+  fi
+  return 0
+}
+
+missing=""
+for p in $wanted; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  check_node
+  exit 0
+fi
+
+echo "install-deps: installing:$missing" >&2
+[ "$dry" = 1 ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "install-deps: not root and no sudo; install as root:$missing" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+check_node
+echo "install-deps: done" >&2

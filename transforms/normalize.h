@@ -1,0 +1,30 @@
+// Normalize: torchvision.transforms.Normalize.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "registry.h"
+#include "transform.h"
+
+namespace ptjs {
+
+// (x - mean[c]) / std[c] in float32 with mean and std rounded to float32 first (torch.as_tensor),
+// a true division (no reciprocal). Float tensors only. mean/std of one value apply to every
+// channel (torch broadcasting); otherwise their length must match the channels at apply time.
+class normalize : public transform {
+ public:
+  // Throws ptjs::error(invalid_config) when a std is zero in float32 or a list is empty.
+  normalize(std::vector<double> mean, std::vector<double> std, bool inplace = false);
+  static std::unique_ptr<transform> from_args(transform_args& args);
+
+  sample apply(sample in) const override;
+  std::string repr() const override;
+
+ private:
+  std::vector<double> mean_, std_;  // as written, for repr()
+  std::vector<float> mean_f_, std_f_;
+};
+
+}  // namespace ptjs

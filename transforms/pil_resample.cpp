@@ -1,0 +1,225 @@
+#include "pil_resample.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "error.h"
+
+namespace ptjs {
+
+namespace {
+
+// Pillow keeps 8 bits for the result and 2 for overflow of the signed sum.
+constexpr int precision_bits = 32 - 8 - 2;
+
+double box_filter(double x) { return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0; }
+
+double bilinear_filter(double x) {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+double hamming_filter(double x) {
+  if (x < 0.0) x = -x;
+  if (x == 0.0) return 1.0;
+  if (x >= 1.0) return 0.0;
+  x = x * M_PI;
+  // Pillow writes the window constants as float literals; keep their float values.
+  return std::sin(x) / x * (static_cast<double>(0.54f) + static_cast<double>(0.46f) * std::cos(x));
+}
+
+double bicubic_filter(double x) {
+  constexpr double a = -0.5;
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+double sinc_filter(double x) {
+  if (x == 0.0) return 1.0;
+  x = x * M_PI;
+  return std::sin(x) / x;
+}
+
+double lanczos_filter(double x) {
+  if (-3.0 <= x && x < 3.0) return sinc_filter(x) * sinc_filter(x / 3);
+  return 0.0;
+}
+
+struct filter_def {
+  double (*fn)(double);
+  double support;
+};
+
+filter_def filter_for(pil_filter f) {
+  switch (f) {
+    case pil_filter::box: return {box_filter, 0.5};
+    case pil_filter::bilinear: return {bilinear_filter, 1.0};
+    case pil_filter::hamming: return {hamming_filter, 1.0};
+    case pil_filter::bicubic: return {bicubic_filter, 2.0};
+    case pil_filter::lanczos: return {lanczos_filter, 3.0};
+    case pil_filter::nearest: break;
+  }
+  throw error(error_code::internal, "pil_resize: nearest has no convolution filter");
+}
+
+// For each output index: the first input index, the number of taps, and ksize fixed-point weights.
+struct coeffs {
+  int ksize = 0;
+  std::vector<int> bounds;  // (xmin, count) pairs
+  std::vector<int32_t> k;   // out_size * ksize
+};
+
+coeffs precompute_coeffs(int in_size, float in0, float in1, int out_size, const filter_def& filter) {
+  double scale = static_cast<double>(in1 - in0) / out_size;
+  double filterscale = scale < 1.0 ? 1.0 : scale;
+  const double support = filter.support * filterscale;
+  coeffs c;
+  c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  c.bounds.resize(static_cast<size_t>(out_size) * 2);
+  c.k.assign(static_cast<size_t>(out_size) * c.ksize, 0);
+  std::vector<double> w(static_cast<size_t>(c.ksize));
+  for (int xx = 0; xx < out_size; ++xx) {
+    const double center = in0 + (xx + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    int xmin = static_cast<int>(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    int xmax = static_cast<int>(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    double ww = 0.0;
+    for (int x = 0; x < xmax; ++x) {
+      w[x] = filter.fn((x + xmin - center + 0.5) * ss);
+      ww += w[x];
+    }
+    int32_t* k = &c.k[static_cast<size_t>(xx) * c.ksize];
+    for (int x = 0; x < xmax; ++x) {
+      const double v = ww != 0.0 ? w[x] / ww : w[x];
+      // Pillow rounds half away from zero when it converts to fixed point.
+      k[x] = v < 0 ? static_cast<int32_t>(-0.5 + v * (1 << precision_bits))
+                   : static_cast<int32_t>(0.5 + v * (1 << precision_bits));
+    }
+    c.bounds[xx * 2] = xmin;
+    c.bounds[xx * 2 + 1] = xmax;
+  }
+  return c;
+}
+
+inline uint8_t clip8(int v) {
+  v >>= precision_bits;
+  return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+// Output row yy reads input row yy + offset.
+void resample_horizontal(const cv::Mat& in, cv::Mat& out, int offset, const coeffs& c) {
+  const int cn = in.channels();
+  for (int yy = 0; yy < out.rows; ++yy) {
+    const uint8_t* src = in.ptr<uint8_t>(yy + offset);
+    uint8_t* dst = out.ptr<uint8_t>(yy);
+    for (int xx = 0; xx < out.cols; ++xx) {
+      const int xmin = c.bounds[xx * 2];
+      const int xmax = c.bounds[xx * 2 + 1];
+      const int32_t* k = &c.k[static_cast<size_t>(xx) * c.ksize];
+      for (int ch = 0; ch < cn; ++ch) {
+        int ss = 1 << (precision_bits - 1);
+        for (int x = 0; x < xmax; ++x) ss += src[(x + xmin) * cn + ch] * k[x];
+        dst[xx * cn + ch] = clip8(ss);
+      }
+    }
+  }
+}
+
+void resample_vertical(const cv::Mat& in, cv::Mat& out, const coeffs& c) {
+  const int cn = in.channels();
+  const int row_len = out.cols * cn;
+  std::vector<int> acc(static_cast<size_t>(row_len));
+  for (int yy = 0; yy < out.rows; ++yy) {
+    const int ymin = c.bounds[yy * 2];
+    const int ymax = c.bounds[yy * 2 + 1];
+    const int32_t* k = &c.k[static_cast<size_t>(yy) * c.ksize];
+    // Integer sums: accumulating row by row gives the same result as Pillow's order.
+    std::fill(acc.begin(), acc.end(), 1 << (precision_bits - 1));
+    for (int y = 0; y < ymax; ++y) {
+      const uint8_t* row = in.ptr<uint8_t>(y + ymin);
+      const int32_t ky = k[y];
+      for (int i = 0; i < row_len; ++i) acc[i] += row[i] * ky;
+    }
+    uint8_t* dst = out.ptr<uint8_t>(yy);
+    for (int i = 0; i < row_len; ++i) dst[i] = clip8(acc[i]);
+  }
+}
+
+// Pillow: COORD(v) is -1 for negative v, else truncation.
+inline int coord(double v) { return v < 0.0 ? -1 : static_cast<int>(v); }
+
+// ImagingScaleAffine with a = (in_w / out_w, 0, 0, 0, in_h / out_h, 0) and fill on.
+cv::Mat nearest_resize(const cv::Mat& src, cv::Size size) {
+  const size_t pixel = src.elemSize();
+  // The box is float in Pillow; the ratio is taken in double.
+  const double a0 = static_cast<double>(static_cast<float>(src.cols) - 0.0f) / size.width;
+  const double a4 = static_cast<double>(static_cast<float>(src.rows) - 0.0f) / size.height;
+  std::vector<int> xintab(static_cast<size_t>(size.width), 0);
+  double xo = 0.0 + a0 * 0.5;
+  double yo = 0.0 + a4 * 0.5;
+  int xmin = size.width, xmax = 0;
+  for (int x = 0; x < size.width; ++x) {
+    const int xin = coord(xo);
+    if (xin >= 0 && xin < src.cols) {
+      xmax = x + 1;
+      if (x < xmin) xmin = x;
+      xintab[x] = xin;
+    }
+    xo += a0;
+  }
+  cv::Mat out(size, src.type(), cv::Scalar::all(0));
+  for (int y = 0; y < size.height; ++y) {
+    const int yi = coord(yo);
+    if (yi >= 0 && yi < src.rows) {
+      const uint8_t* in = src.ptr<uint8_t>(yi);
+      uint8_t* o = out.ptr<uint8_t>(y);
+      for (int x = xmin; x < xmax; ++x) std::copy_n(in + xintab[x] * pixel, pixel, o + x * pixel);
+    }
+    yo += a4;
+  }
+  return out;
+}
+
+}  // namespace
+
+cv::Mat pil_resize(const cv::Mat& src, cv::Size size, pil_filter filter) {
+  if (src.depth() != CV_8U || src.empty()) {
+    throw error(error_code::internal, "pil_resize: expects a non-empty 8-bit image");
+  }
+  if (size.width <= 0 || size.height <= 0) {
+    throw error(error_code::invalid_input, "pil_resize: output size must be positive");
+  }
+  if (size == src.size()) return src.clone();
+  if (filter == pil_filter::nearest) return nearest_resize(src, size);
+
+  const filter_def f = filter_for(filter);
+  const bool need_horizontal = size.width != src.cols;
+  const bool need_vertical = size.height != src.rows;
+  coeffs vert = precompute_coeffs(src.rows, 0.0f, static_cast<float>(src.rows), size.height, f);
+  const int ybox_first = vert.bounds[0];
+  const int ybox_last = vert.bounds[size.height * 2 - 2] + vert.bounds[size.height * 2 - 1];
+
+  cv::Mat cur = src;
+  if (need_horizontal) {
+    const coeffs horiz = precompute_coeffs(src.cols, 0.0f, static_cast<float>(src.cols), size.width, f);
+    for (int i = 0; i < size.height; ++i) vert.bounds[i * 2] -= ybox_first;
+    cv::Mat tmp(ybox_last - ybox_first, size.width, src.type());
+    resample_horizontal(src, tmp, ybox_first, horiz);
+    cur = tmp;
+  }
+  if (need_vertical) {
+    cv::Mat out(size.height, cur.cols, src.type());
+    resample_vertical(cur, out, vert);
+    return out;
+  }
+  return cur.data == src.data ? src.clone() : cur;
+}
+
+}  // namespace ptjs
