@@ -13,7 +13,7 @@ set -eu
 
 BASE="build-essential cmake pkg-config ccache git ca-certificates curl
   libtorch-dev libopencv-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
-  nlohmann-json3-dev libgtest-dev libgmock-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libjpeg62-turbo-dev
   python3-torch python3-torchvision python3-pil python3-numpy python3-yaml
   python3-sklearn python3-skimage"
 BENCH="wrk python3-flask gunicorn"
