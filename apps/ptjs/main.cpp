@@ -2,6 +2,8 @@
 #include <cstring>
 #include <iostream>
 
+#include <opencv2/core/utils/logger.hpp>
+
 #include "commands.h"
 #include "error.h"
 #include "runner.h"
@@ -22,6 +24,8 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Decoder failures become error records; OpenCV's own warnings about them are noise.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
 
   CLI::App app{"ptjs: run TorchScript models with torchvision preprocessing, without Python"};
   app.set_version_flag("--version", std::string("ptjs ") + PTJS_VERSION);
