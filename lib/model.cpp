@@ -10,6 +10,9 @@
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
+#ifdef PTJS_HAVE_AOTI
+#include <torch/csrc/inductor/aoti_package/model_package_loader.h>
+#endif
 
 #include "error.h"
 
@@ -83,71 +86,148 @@ void collect_outputs(const c10::IValue& value, std::vector<host_tensor>& out) {
   }
 }
 
+// Why a TorchScript file did not load, with both versions when it looks like a newer exporter.
+std::string load_failure(const std::string& path, const std::string& reason) {
+  std::string hint = " (is it a TorchScript file from torch.jit.save?)";
+  if (reason.find("version") != std::string::npos || reason.find("Unknown builtin op") != std::string::npos ||
+      reason.find("schema") != std::string::npos)
+    hint = " (the file was probably saved by a newer torch than this libtorch " + std::string(TORCH_VERSION) +
+           " reads: re-export with an older torch, or build ptjs against a newer libtorch)";
+  return "cannot load model '" + path + "' with libtorch " + TORCH_VERSION + ": " + reason + hint;
+}
+
 }  // namespace
 
 struct model::impl {
   torch::jit::Module module;
+#ifdef PTJS_HAVE_AOTI
+  std::unique_ptr<torch::inductor::AOTIModelPackageLoader> aoti;
+#endif
   torch::Device device{torch::kCPU};
+  at::ScalarType precision = at::kFloat;
   model_info info;
 
-  std::vector<host_tensor> forward(std::vector<c10::IValue> inputs) {
+  // Moves a host batch to the model: pinned staging and a non-blocking copy on CUDA, and the
+  // cast to the model's precision for floating inputs.
+  at::Tensor to_model(at::Tensor t) const {
+    if (!device.is_cpu()) t = t.pin_memory().to(device, /*non_blocking=*/true);
+    if (precision != at::kFloat && t.is_floating_point()) t = t.to(precision);
+    return t;
+  }
+
+  std::vector<host_tensor> forward(std::vector<at::Tensor> inputs) {
     c10::InferenceMode guard;
-    c10::IValue result;
+    std::vector<host_tensor> out;
     try {
-      result = module.forward(std::move(inputs));
+#ifdef PTJS_HAVE_AOTI
+      if (aoti) {
+        for (const auto& t : aoti->run(inputs)) out.push_back(to_host(t, "output" + std::to_string(out.size())));
+        return out;
+      }
+#endif
+      std::vector<c10::IValue> values(inputs.begin(), inputs.end());
+      collect_outputs(module.forward(std::move(values)), out);
+    } catch (const error&) {
+      throw;
     } catch (const c10::Error& e) {
       throw error(error_code::internal, "model forward failed: " + first_line(e.what_without_backtrace()));
     } catch (const std::exception& e) {
       throw error(error_code::internal, std::string("model forward failed: ") + first_line(e.what()));
     }
-    std::vector<host_tensor> out;
-    collect_outputs(result, out);
     if (out.empty()) throw error(error_code::internal, "the model returned no tensor");
     return out;
   }
-};
 
-model::model(const std::string& path, const std::string& device) : impl_(std::make_unique<impl>()) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw error(error_code::not_found, "cannot load model '" + path + "': no such file");
-  try {
-    impl_->device = torch::Device(device);
-  } catch (const c10::Error&) {
-    throw error(error_code::invalid_config, "bad device '" + device + "' (accepted: cpu, cuda, cuda:N)");
-  }
-  if (impl_->device.is_cuda() && !torch::cuda::is_available())
-    throw error(error_code::invalid_config,
-                "device '" + device + "' asked for, but " +
-                    (!at::globalContext().hasCUDA()
-                         ? std::string("this build of libtorch has no CUDA support")
-                         : std::string("no CUDA device is visible")) + "; use --device cpu");
-  torch::jit::ExtraFilesMap extra{{"ptjs.yaml", ""}};
-  try {
-    impl_->module = torch::jit::load(path, impl_->device, extra);
-  } catch (const c10::Error& e) {
-    throw error(error_code::invalid_config,
-                "cannot load model '" + path + "' with libtorch " + TORCH_VERSION + ": " +
-                    first_line(e.what_without_backtrace()) +
-                    " (is it a TorchScript file from torch.jit.save, from a torch version this libtorch reads?)");
-  }
-  impl_->module.eval();
-
-  auto& info = impl_->info;
-  info.path = path;
-  info.device = device;
-  info.embedded_spec = extra["ptjs.yaml"];
-  info.libtorch_version = TORCH_VERSION;
-  for (const auto& method : impl_->module.get_methods()) info.methods.push_back(method.name());
-  if (const auto forward = impl_->module.find_method("forward")) {
-    const auto& schema = forward->function().getSchema();
+  void load_torchscript(const std::string& path) {
+    torch::jit::ExtraFilesMap extra{{"ptjs.yaml", ""}};
+    try {
+      module = torch::jit::load(path, device, extra);
+    } catch (const c10::Error& e) {
+      throw error(error_code::invalid_config, load_failure(path, first_line(e.what_without_backtrace())));
+    }
+    module.eval();
+    if (precision != at::kFloat) module.to(precision);
+    info.embedded_spec = extra["ptjs.yaml"];
+    info.format = "torchscript";
+    for (const auto& method : module.get_methods()) info.methods.push_back(method.name());
+    const auto forward_method = module.find_method("forward");
+    if (!forward_method) throw error(error_code::invalid_config, "model '" + path + "' has no forward method");
+    const auto& schema = forward_method->function().getSchema();
     std::ostringstream text;
     text << schema;
     info.forward_schema = text.str();
     for (size_t i = 1; i < schema.arguments().size(); ++i) info.input_names.push_back(schema.arguments()[i].name());
-  } else {
-    throw error(error_code::invalid_config, "model '" + path + "' has no forward method");
   }
+
+  void load_aoti(const std::string& path) {
+#ifdef PTJS_HAVE_AOTI
+    try {
+      aoti = std::make_unique<torch::inductor::AOTIModelPackageLoader>(path);
+    } catch (const std::exception& e) {
+      throw error(error_code::invalid_config, "cannot load AOTInductor package '" + path + "' with libtorch " +
+                                                  TORCH_VERSION + ": " + first_line(e.what()));
+    }
+    info.format = "aoti";
+    info.methods = {"forward"};
+    info.forward_schema = "AOTInductor package (inputs and outputs as compiled)";
+    info.input_names = {"input0"};
+#else
+    throw error(error_code::invalid_config,
+                "'" + path + "' is an AOTInductor package (.pt2); this ptjs was built with libtorch " + TORCH_VERSION +
+                    ", and .pt2 packages need libtorch >= 2.6: rebuild with -DCMAKE_PREFIX_PATH=<libtorch 2.6+>, "
+                    "or export TorchScript with torch.jit.script/torch.jit.save");
+#endif
+  }
+};
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+at::ScalarType parse_precision(const std::string& precision, const torch::Device& device) {
+  if (precision == "fp32") return at::kFloat;
+  if (precision == "bf16") return at::kBFloat16;
+  if (precision == "fp16") {
+    if (!device.is_cuda())
+      throw error(error_code::invalid_config, "precision fp16 needs a CUDA device (got device " + device.str() +
+                                                  "); use fp32, or bf16 on CPU");
+    return at::kHalf;
+  }
+  throw error(error_code::invalid_config, "bad precision '" + precision + "' (accepted: fp32, fp16, bf16)");
+}
+
+}  // namespace
+
+model::model(const std::string& path, const model_options& options) : impl_(std::make_unique<impl>()) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw error(error_code::not_found, "cannot load model '" + path + "': no such file");
+  try {
+    impl_->device = torch::Device(options.device);
+  } catch (const c10::Error&) {
+    throw error(error_code::invalid_config, "bad device '" + options.device + "' (accepted: cpu, cuda, cuda:N)");
+  }
+  if (impl_->device.is_cuda() && !torch::cuda::is_available())
+    throw error(error_code::invalid_config,
+                "device '" + options.device + "' asked for, but " +
+                    (!at::globalContext().hasCUDA() ? std::string("this build of libtorch (") + TORCH_VERSION +
+                                                          ") has no CUDA support"
+                                                    : std::string("no CUDA device is visible")) +
+                    "; use --device cpu");
+  if (impl_->device.is_cuda() && impl_->device.has_index() &&
+      impl_->device.index() >= static_cast<int>(torch::cuda::device_count()))
+    throw error(error_code::invalid_config, "device '" + options.device + "' asked for, but only " +
+                                                std::to_string(torch::cuda::device_count()) + " CUDA device(s) exist");
+  impl_->precision = parse_precision(options.precision, impl_->device);
+
+  auto& info = impl_->info;
+  info.path = path;
+  info.device = options.device;
+  info.libtorch_version = TORCH_VERSION;
+  if (ends_with(path, ".pt2")) impl_->load_aoti(path);
+  else impl_->load_torchscript(path);
 }
 
 model::~model() = default;
@@ -174,12 +254,11 @@ std::vector<host_tensor> model::forward_images(const std::vector<const sample*>&
       planes.emplace_back(mat.rows, mat.cols, depth, base + (n * channels + c) * plane_bytes);
     cv::split(mat, planes);  // HWC -> CHW straight into the batch tensor
   }
-  if (!impl_->device.is_cpu()) input = input.to(impl_->device);
-  return impl_->forward({input});
+  return impl_->forward({impl_->to_model(input)});
 }
 
 std::vector<host_tensor> model::forward_tensors(const std::vector<host_tensor>& inputs) const {
-  std::vector<c10::IValue> values;
+  std::vector<at::Tensor> values;
   for (const auto& in : inputs) {
     const auto type = scalar_type_of(in.datatype);
     at::Tensor t = torch::empty(in.shape, torch::TensorOptions().dtype(type));
@@ -187,10 +266,17 @@ std::vector<host_tensor> model::forward_tensors(const std::vector<host_tensor>& 
       throw error(error_code::invalid_input, "input '" + in.name + "' holds " + std::to_string(in.data.size()) +
                                                  " bytes, its shape needs " + std::to_string(t.numel() * t.element_size()));
     std::memcpy(t.data_ptr(), in.data.data(), in.data.size());
-    if (!impl_->device.is_cpu()) t = t.to(impl_->device);
-    values.emplace_back(t);
+    values.push_back(impl_->to_model(t));
   }
   return impl_->forward(std::move(values));
+}
+
+bool aoti_supported() {
+#ifdef PTJS_HAVE_AOTI
+  return true;
+#else
+  return false;
+#endif
 }
 
 void set_torch_threads(int threads) {

@@ -11,6 +11,12 @@
 
 namespace ptjs {
 
+// How a model is loaded and run.
+struct model_options {
+  std::string device = "cpu";       // cpu | cuda | cuda:N
+  std::string precision = "fp32";   // fp32 | fp16 | bf16: weights and inputs cast (fp16 needs CUDA)
+};
+
 struct model_info {
   std::string path;
   std::string device;
@@ -19,13 +25,15 @@ struct model_info {
   std::vector<std::string> input_names;  // forward's arguments, without self
   std::string embedded_spec;             // the extra file "ptjs.yaml", empty when absent
   std::string libtorch_version;
+  std::string format;                    // "torchscript" | "aoti" (.pt2 AOTInductor package)
 };
 
 class model {
  public:
-  // Loads a TorchScript file onto `device` ("cpu", "cuda", "cuda:N"). Throws ptjs::error:
-  // not_found / invalid_config with the path, the device and libtorch's reason.
-  model(const std::string& path, const std::string& device);
+  // Loads a TorchScript file (or, when built with libtorch >= 2.6, a .pt2 AOTInductor package)
+  // onto options.device. Throws ptjs::error: not_found / invalid_config with the path, the
+  // device and libtorch's reason (naming both versions when the file is from a newer torch).
+  model(const std::string& path, const model_options& options);
   ~model();
   model(const model&) = delete;
   model& operator=(const model&) = delete;
@@ -46,6 +54,9 @@ class model {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Whether this build can load .pt2 AOTInductor packages (libtorch >= 2.6 at build time).
+bool aoti_supported();
 
 // Number of intra-op threads libtorch uses (at::set_num_threads); <= 0 leaves the default.
 void set_torch_threads(int threads);

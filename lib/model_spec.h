@@ -31,6 +31,7 @@ struct model_spec {
   std::string name;
   std::string model_path;      // resolved path of the .pt; empty when the spec is embedded
   std::string device = "cpu";
+  std::string precision = "fp32";    // fp32 | fp16 | bf16
   std::string input_type = "image";  // image | tensor
   color_mode mode = color_mode::rgb;
   bool exif_transpose = false;

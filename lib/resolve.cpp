@@ -47,7 +47,9 @@ resolved_model resolve_model(const resolve_options& options, const transform_reg
     throw error(error_code::not_found, "cannot load model '" + options.model + "': no such file");
   }
 
-  std::shared_ptr<model> net = std::make_shared<model>(model_path, options.device.empty() ? "cpu" : options.device);
+  model_options load{options.device.empty() ? (is_spec ? out.spec.device : "cpu") : options.device,
+                     is_spec ? out.spec.precision : "fp32"};
+  std::shared_ptr<model> net = std::make_shared<model>(model_path, load);
   if (!is_spec) {
     const auto& embedded = net->info().embedded_spec;
     const std::string stem = model_path.substr(0, model_path.find_last_of('.'));
@@ -88,8 +90,9 @@ resolved_model resolve_model(const resolve_options& options, const transform_reg
   } else if (out.spec.postprocess.empty()) {
     out.spec.postprocess = {{"Raw", 1, 5}};
   }
-  if (out.spec.device != "cpu" && options.device.empty() && out.spec.device != net->info().device)
-    net = std::make_shared<model>(model_path, out.spec.device);
+  // An embedded or sibling spec may ask for another device or precision than the first load.
+  if (out.spec.device != load.device || out.spec.precision != load.precision)
+    net = std::make_shared<model>(model_path, model_options{out.spec.device, out.spec.precision});
   out.net = std::move(net);
   return out;
 }
