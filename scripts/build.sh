@@ -3,7 +3,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${PTJS_BUILD_DIR:-$root/build}"
-export CCACHE_DIR="${CCACHE_DIR:-$root/.ccache}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" > "$build.cmake.log" 2>&1 \
   || { cat "$build.cmake.log"; exit 1; }
 cmake --build "$build" -j "$(nproc)"
