@@ -178,6 +178,28 @@ class CliTest(unittest.TestCase):
         self.assertIn("error", records[-1])
         self.assertLess(len(records), 21)
 
+    def test_sigint_exits_130_with_whole_records(self):
+        import signal
+        import time
+        files = digit_files() * 20  # ~7,000 inputs: still running when the signal comes
+        out = os.path.join(self.tmp, "out.jsonl")
+        proc = subprocess.Popen([PTJS, "run", "--model", DIGITS_PT, "--input", "-", "--batch-size", "1",
+                                 "--workers", "1", "--output", out, "--quiet"],
+                                stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdin.write(("\n".join(files) + "\n").encode())
+        proc.stdin.close()
+        deadline = time.time() + 60
+        while time.time() < deadline and (not os.path.exists(out) or os.path.getsize(out) < 2000):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(proc.wait(timeout=60), 130)
+        text = open(out).read()
+        self.assertTrue(text.endswith("\n"))
+        records = [json.loads(line) for line in text.splitlines()]
+        self.assertGreater(len(records), 0)
+        self.assertLess(len(records), len(files))
+        self.assertEqual([r["file"] for r in records], files[: len(records)])
+
     # --- resume and shards ----------------------------------------------------------------------
     def test_resume_skips_done_and_cuts_partial_line(self):
         folder = self.copy_digits(12)
