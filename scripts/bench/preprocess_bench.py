@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""CPU time per image of decode + ImageNet preprocessing: ptjs against PIL + torchvision.
+
+Both sides do the same work on the same real-photo JPEGs (scripts/photos.py; --ext to choose
+other files of the folder, e.g. jpg,png): decode, convert
+to RGB, torchvision's ImageClassification preset (resize 256 bilinear, center crop 224,
+to float, normalize), on one thread.
+  ptjs:   `ptjs run --workers 1 --threads 1` with a TorchScript model whose forward is
+          x.mean((2, 3)) (negligible next to preprocessing) and the preset embedded; CPU time
+          is the children's user+sys from resource.getrusage. The process start (~1 s of
+          libtorch initialisation) is taken out: the per-image figure is
+          (cpu(all inputs) - cpu(one input)) / (inputs - 1), and the inputs are the folder
+          listed --repeat times (stdin list) so the subtraction is small next to the total.
+  Python: Image.open(f).convert("RGB") then the preset, in a loop, torch.set_num_threads(1);
+          time.process_time() around the loop (after one warm-up image).
+Each side is measured --rounds times, interleaved; the best round counts (CPU time still
+varies with other load on the machine: compare runs made under the same conditions). Prints
+ms/image and the ratio.
+
+  scripts/bench/preprocess_bench.py --ptjs build/apps/ptjs/ptjs            # 64 photos in a temp folder
+  scripts/bench/preprocess_bench.py --images /tmp/photos --repeat 4 --rounds 3
+"""
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+from PIL import Image
+from torchvision.transforms._presets import ImageClassification
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SPEC = """\
+name: mean
+input: {type: image, mode: RGB}
+preprocess: {preset: ImageClassification, crop_size: 224, resize_size: 256}
+postprocess:
+  - Raw: {}
+"""
+MODEL_SOURCE = """\
+import torch
+
+
+class Mean(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean((2, 3))
+"""
+
+
+def make_model(folder):
+    """TorchScript forward(x: [N,3,224,224]) = x.mean((2, 3)), the preset embedded."""
+    with open(os.path.join(folder, "mean_model.py"), "w") as f:
+        f.write(MODEL_SOURCE)  # TorchScript compiles from source files
+    sys.path.insert(0, folder)
+    from mean_model import Mean  # noqa: E402
+    path = os.path.join(folder, "mean.pt")
+    torch.jit.save(torch.jit.script(Mean()), path, _extra_files={"ptjs.yaml": SPEC})
+    return path
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def ptjs_cpu(ptjs, model, files):
+    """CPU seconds (user+sys) of one `ptjs run` over files."""
+    before = children_cpu()
+    r = subprocess.run([ptjs, "run", "--model", model, "--input", "-", "--workers", "1", "--threads", "1",
+                        "--batch-size", "16", "--quiet", "--output", os.devnull],
+                       input="".join(f + "\n" for f in files).encode(), capture_output=True)
+    if r.returncode != 0:
+        sys.exit(f"ptjs run failed ({r.returncode}): {r.stderr.decode()}")
+    return children_cpu() - before
+
+
+def python_cpu(files):
+    preset = ImageClassification(crop_size=224, resize_size=256)
+    start = time.process_time()
+    for f in files:
+        with Image.open(f) as im:
+            x = preset(im.convert("RGB"))
+    assert x.shape == (3, 224, 224)
+    return time.process_time() - start
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ptjs", default=os.environ.get("PTJS_BIN", os.path.join(ROOT, "build", "apps", "ptjs", "ptjs")))
+    ap.add_argument("--images", help="folder of photos (default: scripts/photos.py --count 64 in a temp folder)")
+    ap.add_argument("--count", type=int, default=64, help="photos to make when --images is not given")
+    ap.add_argument("--ext", default="jpg,jpeg", help="file extensions measured (default jpg,jpeg)")
+    ap.add_argument("--repeat", type=int, default=4, help="times each photo is listed for ptjs (amortises start-up)")
+    ap.add_argument("--rounds", type=int, default=5, help="measurements per side; the best counts")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+
+    with tempfile.TemporaryDirectory(prefix="ptjs-preprocess-bench-") as tmp:
+        folder = args.images
+        if not folder:
+            folder = os.path.join(tmp, "photos")
+            subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "photos.py"), "--out", folder,
+                            "--count", str(args.count)], check=True)
+        exts = tuple("." + e.strip(". ").lower() for e in args.ext.split(","))
+        files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.lower().endswith(exts))
+        if len(files) < 2:
+            sys.exit(f"fewer than 2 {args.ext} files in {folder}")
+        model = make_model(tmp)
+        listed = files * args.repeat
+
+        python_cpu(files[:1])  # warm-up: imports, first-call allocations
+        py, start, total = [], [], []
+        for _ in range(args.rounds):  # interleaved, so a busy spell on the machine hits both sides
+            py.append(python_cpu(files) / len(files))
+            start.append(ptjs_cpu(args.ptjs, model, files[:1]))
+            total.append(ptjs_cpu(args.ptjs, model, listed))
+        py, start, total = min(py), min(start), min(total)
+        pj = (total - start) / (len(listed) - 1)
+
+    print(f"{len(files)} photos ({args.ext}) from {folder}; decode + RGB + "
+          f"ImageClassification(crop 224, resize 256), one thread, best of {args.rounds}")
+    print(f"PIL + torchvision : {py * 1e3:7.2f} ms CPU/image")
+    print(f"ptjs run          : {pj * 1e3:7.2f} ms CPU/image  ({len(listed)} inputs; process start "
+          f"{start:.2f} s CPU taken out; {total / len(listed) * 1e3:.2f} ms/image with it)")
+    print(f"ratio (Python / ptjs): {py / pj:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
