@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -18,6 +20,12 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every image and batch allocates a few large buffers. With glibc's defaults each one is a
+  // fresh mmap that the kernel must zero-fill page by page; keeping freed memory in the heap
+  // instead cut the CPU time of `ptjs run` by ~40% (page faults 175k -> 46k on 138 photos).
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
