@@ -113,25 +113,6 @@ inline uint8_t clip8(int v) {
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
-// Output row yy reads input row yy + offset.
-void resample_horizontal(const cv::Mat& in, cv::Mat& out, int offset, const coeffs& c) {
-  const int cn = in.channels();
-  for (int yy = 0; yy < out.rows; ++yy) {
-    const uint8_t* src = in.ptr<uint8_t>(yy + offset);
-    uint8_t* dst = out.ptr<uint8_t>(yy);
-    for (int xx = 0; xx < out.cols; ++xx) {
-      const int xmin = c.bounds[xx * 2];
-      const int xmax = c.bounds[xx * 2 + 1];
-      const int32_t* k = &c.k[static_cast<size_t>(xx) * c.ksize];
-      for (int ch = 0; ch < cn; ++ch) {
-        int ss = 1 << (precision_bits - 1);
-        for (int x = 0; x < xmax; ++x) ss += src[(x + xmin) * cn + ch] * k[x];
-        dst[xx * cn + ch] = clip8(ss);
-      }
-    }
-  }
-}
-
 void resample_vertical(const cv::Mat& in, cv::Mat& out, const coeffs& c) {
   const int cn = in.channels();
   const int row_len = out.cols * cn;
@@ -210,9 +191,14 @@ cv::Mat pil_resize(const cv::Mat& src, cv::Size size, pil_filter filter) {
   if (need_horizontal) {
     const coeffs horiz = precompute_coeffs(src.cols, 0.0f, static_cast<float>(src.cols), size.width, f);
     for (int i = 0; i < size.height; ++i) vert.bounds[i * 2] -= ybox_first;
-    cv::Mat tmp(ybox_last - ybox_first, size.width, src.type());
-    resample_horizontal(src, tmp, ybox_first, horiz);
-    cur = tmp;
+    // The horizontal pass runs as a vertical pass over the transposed rows Pillow would read:
+    // whole contiguous rows vectorise, where Pillow's per-pixel gather does not. The sums are
+    // integers, so the order of the additions cannot change the result.
+    cv::Mat src_t;
+    cv::transpose(src.rowRange(ybox_first, ybox_last), src_t);
+    cv::Mat tmp_t(size.width, src_t.cols, src.type());
+    resample_vertical(src_t, tmp_t, horiz);
+    cv::transpose(tmp_t, cur);
   }
   if (need_vertical) {
     cv::Mat out(size.height, cur.cols, src.type());
