@@ -1,10 +1,79 @@
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "commands.h"
+#include "error.h"
+#include "server.h"
 
 namespace ptjs {
 
 void setup_serve(CLI::App& app, int& exit_code) {
+  // Flags land here first; the callback lays the given ones over --config, so flags win.
+  auto flags = std::make_shared<server_options>();
+  auto models = std::make_shared<std::vector<std::string>>();
+  auto config = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("serve", "Serve models over HTTP (KServe v2 and TorchServe-compatible endpoints)");
-  cmd->callback([&exit_code] { exit_code = 2; });
+  cmd->add_option("--model,-m", *models, "[NAME=]M: a TorchScript .pt or model spec .yaml; repeat for several models");
+  cmd->add_option("--config", *config, "server.yaml with these settings and a models: list (flags override it)");
+  auto* host = cmd->add_option("--host", flags->host, "Address to bind (default 127.0.0.1: this machine only)");
+  auto* port = cmd->add_option("--port,-p", flags->port, "Port (default 8080; 0 picks a free one)")->check(CLI::Range(0, 65535));
+  auto* batch = cmd->add_option("--max-batch-size", flags->max_batch_size, "Rows per forward, for every model (default: each spec's batching)")
+                    ->check(CLI::Range(1, 4096));
+  auto* delay = cmd->add_option("--max-delay-ms", flags->max_delay_ms, "How long a request waits for others to batch with (default: each spec's)")
+                    ->check(CLI::Range(0, 60000));
+  auto* queue = cmd->add_option("--queue-size", flags->queue_size, "Requests waiting per model before 503 (default 256)")
+                    ->check(CLI::Range(1, 1 << 20));
+  auto* timeout = cmd->add_option("--timeout-ms", flags->timeout_ms, "From request to answer, else 504 (default 30000)")
+                      ->check(CLI::PositiveNumber);
+  cmd->add_option("--api-key", flags->api_key, "Require Authorization: Bearer KEY (health endpoints stay open)")
+                  ->envname("PTJS_API_KEY");
+  auto* cors = cmd->add_option("--cors", flags->cors_origin, "Allow browser calls from ORIGIN (or *)");
+  auto* http_threads = cmd->add_option("--http-threads", flags->http_threads, "Connections served at once (default: from the batch sizes)")
+                           ->check(CLI::Range(1, 4096));
+  auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch intra-op threads (default: one per core)")
+                      ->check(CLI::NonNegativeNumber);
+  auto* body = cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body, else 413 (default 64 MiB)")
+                   ->check(CLI::PositiveNumber);
+  auto* pixels = cmd->add_option("--max-image-pixels", flags->max_image_pixels, "Largest image (width x height), else 413 (default 40000000)")
+                     ->check(CLI::PositiveNumber);
+  auto* read_timeout = cmd->add_option("--read-timeout-ms", flags->read_timeout_ms, "Drop a client that sends nothing for this long (default 10000)")
+                           ->check(CLI::PositiveNumber);
+  auto* keep_alive = cmd->add_option("--keep-alive-s", flags->keep_alive_s, "Close idle keep-alive connections after this (default 5)")
+                         ->check(CLI::Range(1, 3600));
+  auto* cert = cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate: serve HTTPS (with --tls-key)");
+  auto* tls_key = cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
+
+  cmd->callback([=, &exit_code] {
+    server_options options;
+    try {
+      if (!config->empty()) load_server_config(*config, options);
+    } catch (const error& e) {
+      std::cerr << "ptjs serve: " << e.what() << "\n";
+      exit_code = 2;
+      return;
+    }
+    if (host->count()) options.host = flags->host;
+    if (port->count()) options.port = flags->port;
+    if (batch->count()) options.max_batch_size = flags->max_batch_size;
+    if (delay->count()) options.max_delay_ms = flags->max_delay_ms;
+    if (queue->count()) options.queue_size = flags->queue_size;
+    if (timeout->count()) options.timeout_ms = flags->timeout_ms;
+    if (!flags->api_key.empty()) options.api_key = flags->api_key;  // the flag or PTJS_API_KEY
+    if (cors->count()) options.cors_origin = flags->cors_origin;
+    if (http_threads->count()) options.http_threads = flags->http_threads;
+    if (threads->count()) options.torch_threads = flags->torch_threads;
+    if (body->count()) options.max_body_bytes = flags->max_body_bytes;
+    if (pixels->count()) options.max_image_pixels = flags->max_image_pixels;
+    if (read_timeout->count()) options.read_timeout_ms = flags->read_timeout_ms;
+    if (keep_alive->count()) options.keep_alive_s = flags->keep_alive_s;
+    if (cert->count()) options.tls_cert = flags->tls_cert;
+    if (tls_key->count()) options.tls_key = flags->tls_key;
+    for (const auto& m : *models) options.models.push_back(parse_model_argument(m));
+    options.version = PTJS_VERSION;
+    exit_code = run_server(options);
+  });
 }
 
 }  // namespace ptjs

@@ -1,0 +1,159 @@
+// Startup and shutdown of `ptjs serve`: listen at once, load and warm up models in the
+// background (readiness follows), drain on SIGINT/SIGTERM.
+#include "server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "error.h"
+#include "http_server.h"
+#include "metrics.h"
+#include "model.h"
+#include "resolve.h"
+#include "routes.h"
+#include "runner.h"
+#include "served_model.h"
+#include "v2_codec.h"
+
+namespace ptjs {
+namespace {
+
+bool valid_name(const std::string& name) {
+  return !name.empty() && name.size() <= 128 && name != "." && name != ".." &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+         });
+}
+
+std::string url_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// Connections are served one per thread while they live, and a request waiting for its batch
+// holds its thread: leave room for every model's full batch plus other traffic.
+int default_http_threads(const server_options& options) {
+  int rows = 0;
+  for (const auto& m : options.models)
+    rows += m.max_batch_size > 0 ? m.max_batch_size : options.max_batch_size > 0 ? options.max_batch_size : 16;
+  return std::clamp(2 * rows + 8, 16, 512);
+}
+
+std::unique_ptr<served_model> load_one(const served_model_options& m, const server_options& options,
+                                       metrics& stats) {
+  resolved_model resolved = resolve_model({m.path, m.pipeline, m.device}, builtin_registry(), &std::cerr);
+  const std::string name = m.name.empty() ? resolved.spec.name : m.name;
+  if (!valid_name(name))
+    throw error(error_code::invalid_config, "model name '" + name + "' (from " + m.path +
+                                                ") must be letters, digits, '_', '-' or '.'; name it with --model NAME=" + m.path);
+  batcher_options batching;
+  batching.max_batch_size = m.max_batch_size > 0 ? m.max_batch_size
+                            : options.max_batch_size > 0 ? options.max_batch_size
+                                                         : resolved.spec.max_batch_size;
+  batching.max_delay_ms = m.max_delay_ms >= 0 ? m.max_delay_ms
+                          : options.max_delay_ms >= 0 ? options.max_delay_ms
+                                                      : resolved.spec.max_delay_ms;
+  batching.queue_size = options.queue_size;
+  decode_options decode;
+  decode.max_pixels = options.max_image_pixels;
+  return std::make_unique<served_model>(name, std::move(resolved), batching, decode, stats);
+}
+
+}  // namespace
+
+int run_server(const server_options& options) {
+  if (options.models.empty()) {
+    std::cerr << "ptjs serve: no model given (--model [NAME=]PATH or models: in --config)\n";
+    return 2;
+  }
+  set_torch_threads(options.torch_threads);
+  metrics stats;
+  service svc(options, stats);
+
+  http_server_options transport;
+  transport.host = options.host;
+  transport.port = options.port;
+  transport.threads = options.http_threads > 0 ? options.http_threads : default_http_threads(options);
+  transport.max_body_bytes = options.max_body_bytes;
+  transport.read_timeout_ms = options.read_timeout_ms;
+  transport.write_timeout_ms = std::max(options.read_timeout_ms, 1000);
+  transport.keep_alive_timeout_s = options.keep_alive_s;
+  transport.tls_cert = options.tls_cert;
+  transport.tls_key = options.tls_key;
+  transport.default_headers = svc.default_headers();
+
+  std::unique_ptr<http_server> http;
+  int port = 0;
+  try {
+    http = std::make_unique<http_server>(transport, [&svc](http_request& r) { return svc.handle(r); });
+    port = http->bind();
+  } catch (const error& e) {
+    std::cerr << "ptjs serve: " << e.what() << "\n";
+    return 2;
+  }
+  std::cerr << "ptjs serve: listening on " << (http->tls() ? "https" : "http") << "://" << url_host(options.host)
+            << ":" << port << "\n"
+            << std::flush;
+
+  std::atomic<bool> listener_done{false};
+  std::thread listener([&] {
+    http->serve();
+    listener_done = true;
+  });
+
+  std::atomic<bool> load_failed{false};
+  std::atomic<bool> loader_done{false};
+  std::thread loader([&] {
+    std::set<std::string> names;
+    std::string list;
+    for (const auto& m : options.models) {
+      if (stop_requested()) break;
+      try {
+        std::shared_ptr<served_model> model = load_one(m, options, stats);
+        if (!names.insert(model->name()).second)
+          throw error(error_code::invalid_config, "two models are named '" + model->name() + "'; name them with --model NAME=PATH");
+        const auto& in = model->inputs().front();
+        std::cerr << "ptjs serve: model '" << model->name() << "' ready: input '" << in.name << "' " << in.datatype
+                  << " " << shape_text(in.shape) << ", batches of up to " << model->batching().max_batch_size
+                  << " within " << model->batching().max_delay_ms << " ms\n";
+        list += (list.empty() ? "" : ", ") + model->name();
+        svc.add_model(std::move(model));
+      } catch (const std::exception& e) {
+        std::cerr << "ptjs serve: " << e.what() << "\n";
+        load_failed = true;
+        break;
+      }
+    }
+    if (!load_failed && !stop_requested()) {
+      svc.loading_finished();
+      std::cerr << "ptjs serve: ready (" << list << ")\n" << std::flush;
+    }
+    loader_done = true;
+  });
+
+  while (!stop_requested() && !load_failed && !listener_done)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const bool listener_failed = listener_done && !stop_requested() && !load_failed;
+  if (!load_failed && !listener_failed) std::cerr << "ptjs serve: shutting down, finishing requests in flight\n";
+
+  svc.begin_drain();
+  // stop() before serve() has started listening does nothing in httplib: repeat until it ends.
+  while (!listener_done) {
+    http->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  listener.join();
+  loader.join();
+  http.reset();
+  if (load_failed) return 2;
+  if (listener_failed) {
+    std::cerr << "ptjs serve: the listening socket failed\n";
+    return 1;
+  }
+  std::cerr << "ptjs serve: stopped\n";
+  return 0;
+}
+
+}  // namespace ptjs

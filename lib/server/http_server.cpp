@@ -1,0 +1,243 @@
+// The only file that includes httplib.h.
+#include "http_server.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <iostream>
+
+#include <httplib.h>
+
+#include "error.h"
+
+namespace ptjs {
+namespace {
+
+bool iequals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string json_error(const std::string& message) {
+  std::string out = "{\"error\":\"";
+  for (char c : message) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return out + "\"}";
+}
+
+// Messages for errors httplib answers on its own, before any handler runs.
+std::string transport_error_message(int status) {
+  switch (status) {
+    case 400: return "malformed HTTP request";
+    case 404: return "no such endpoint";
+    case 413: return "request body too large";
+    case 414: return "request URI too long";
+    case 415: return "unsupported content encoding";
+    default: return "HTTP error " + std::to_string(status);
+  }
+}
+
+}  // namespace
+
+std::string http_request::header(const std::string& name) const {
+  for (const auto& [key, value] : headers)
+    if (iequals(key, name)) return value;
+  return {};
+}
+
+bool http_request::is_multipart() const {
+  std::string type = header("Content-Type");
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  return type.rfind("multipart/form-data", 0) == 0;
+}
+
+void http_request::read_body() {
+  if (body_read) return;
+  body_read = true;
+  if (body_reader) body_reader(*this);
+}
+
+struct http_server::impl {
+  http_server_options options;
+  handler handle;
+  std::unique_ptr<httplib::Server> server;
+  std::atomic<int> listen_fd{-1};
+  std::atomic<bool> stopped{false};
+
+  void dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
+  void install();
+};
+
+void http_server::impl::dispatch(const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader* reader) {
+  http_request request;
+  request.method = req.method == "HEAD" ? "GET" : req.method;
+  request.path = req.path;
+  request.remote_addr = req.remote_addr;
+  for (const auto& [key, value] : req.headers) request.headers.emplace_back(key, value);
+  const size_t limit = options.max_body_bytes;
+  if (reader == nullptr) {
+    request.body = req.body;
+    request.body_read = true;
+  } else {
+    request.body_reader = [&req, reader, limit](http_request& out) {
+      size_t total = 0;
+      bool over = false;
+      const auto count = [&](size_t n) {
+        total += n;
+        over = over || total > limit;
+        return !over;
+      };
+      bool ok;
+      if (req.is_multipart_form_data()) {
+        ok = (*reader)(
+            [&](const httplib::MultipartFormData& part) {
+              out.parts.push_back({part.name, part.filename, part.content_type, {}});
+              return true;
+            },
+            [&](const char* data, size_t n) {
+              if (!count(n)) return false;
+              out.parts.back().data.append(data, n);
+              return true;
+            });
+      } else {
+        ok = (*reader)([&](const char* data, size_t n) {
+          if (!count(n)) return false;
+          out.body.append(data, n);
+          return true;
+        });
+      }
+      // httplib refuses a Content-Length over the limit itself (after discarding the body).
+      const auto declared = req.get_header_value<uint64_t>("Content-Length");
+      if (over || declared > limit)
+        throw error(error_code::too_large, "the request body is over the limit of " + std::to_string(limit) +
+                                               " bytes (--max-body-bytes)");
+      if (!ok) throw error(error_code::invalid_input, "cannot read the request body: truncated, too slow or malformed multipart");
+    };
+  }
+
+  http_response response;
+  try {
+    response = handle(request);
+  } catch (const std::exception& e) {
+    response = {500, "application/json", json_error("internal error"), {}};
+    std::cerr << "ptjs serve: unhandled error for " << req.method << " " << req.path << ": " << e.what() << "\n";
+  }
+  // A body left unread would be parsed as the next request on this connection; reading it
+  // (httplib discards one over the limit) also lets the client see this response instead of
+  // a reset.
+  if (!request.body_read && reader != nullptr) {
+    const auto discard = [](const char*, size_t) { return true; };
+    try {
+      if (req.is_multipart_form_data())
+        (*reader)([](const httplib::MultipartFormData&) { return true; }, discard);
+      else
+        (*reader)(discard);
+    } catch (...) {
+    }
+  }
+  res.status = response.status;
+  for (const auto& [key, value] : response.headers) res.set_header(key, value);
+  if (!response.body.empty() || response.status != 204)
+    res.set_content(response.body, response.content_type);
+}
+
+void http_server::impl::install() {
+  httplib::Server& s = *server;
+  const auto plain = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res, nullptr); };
+  const auto streamed = [this](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& reader) { dispatch(req, res, &reader); };
+  // Catch-alls: the caller's handler owns routing, so that 404/405, auth and CORS follow one
+  // table and one set of rules.
+  s.Get(".*", plain);
+  s.Options(".*", plain);
+  s.Post(".*", streamed);
+  s.Put(".*", streamed);
+  s.Patch(".*", streamed);
+  s.Delete(".*", streamed);
+
+  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) res.set_content(json_error(transport_error_message(res.status)), "application/json");
+  });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(json_error("internal error"), "application/json");
+  });
+
+  httplib::Headers defaults;
+  for (const auto& [key, value] : options.default_headers) defaults.emplace(key, value);
+  s.set_default_headers(defaults);
+
+  const int threads = std::max(1, options.threads);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // Accepted sockets inherit TCP_NODELAY from the listening socket on Linux.
+  s.set_tcp_nodelay(true);
+  // Only SO_REUSEADDR (restarts while old connections linger): httplib's default also sets
+  // SO_REUSEPORT, which would let a second server share the port silently.
+  s.set_socket_options([this](int fd) {
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd = fd;
+  });
+  s.set_keep_alive_max_count(static_cast<size_t>(std::max(1, options.keep_alive_max_count)));
+  s.set_keep_alive_timeout(std::max(1, options.keep_alive_timeout_s));
+  s.set_read_timeout(options.read_timeout_ms / 1000, (options.read_timeout_ms % 1000) * 1000);
+  s.set_write_timeout(options.write_timeout_ms / 1000, (options.write_timeout_ms % 1000) * 1000);
+  s.set_payload_max_length(options.max_body_bytes);
+}
+
+http_server::http_server(http_server_options options, handler handle) : impl_(std::make_unique<impl>()) {
+  impl_->options = std::move(options);
+  impl_->handle = std::move(handle);
+  const auto& o = impl_->options;
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    throw error(error_code::invalid_config, "TLS needs both --tls-cert and --tls-key");
+  if (!o.tls_cert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+    if (!tls->is_valid())
+      throw error(error_code::invalid_config, "cannot use the TLS certificate '" + o.tls_cert + "' and key '" +
+                                                  o.tls_key + "' (unreadable, not PEM, or not a matching pair)");
+    impl_->server = std::move(tls);
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
+  }
+  impl_->install();
+}
+
+http_server::~http_server() {
+  stop();
+}
+
+int http_server::bind() {
+  const auto& o = impl_->options;
+  int port = o.port;
+  if (port == 0) {
+    port = impl_->server->bind_to_any_port(o.host);
+    if (port < 0) port = -1;
+  } else if (!impl_->server->bind_to_port(o.host, port)) {
+    port = -1;
+  }
+  if (port < 0)
+    throw error(error_code::invalid_config, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                                                " (address in use, not local, or not permitted)");
+  // httplib listens with a backlog of 5, which drops connections when many clients connect at
+  // once; Linux lets a second listen() raise it.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
+  return port;
+}
+
+void http_server::serve() {
+  if (impl_->stopped) return;
+  impl_->server->listen_after_bind();
+}
+
+void http_server::stop() {
+  impl_->stopped = true;
+  impl_->server->stop();
+}
+
+bool http_server::tls() const { return !impl_->options.tls_cert.empty(); }
+
+}  // namespace ptjs

@@ -1,0 +1,52 @@
+// `ptjs serve`: options, the server.yaml reader, and the entry point. No libtorch, no httplib.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ptjs {
+
+struct served_model_options {
+  std::string name;      // empty: the spec's name, else the file name without extension
+  std::string path;      // .pt or model spec .yaml
+  std::string pipeline;  // optional pipeline YAML overriding the model's own
+  std::string device;    // optional device override
+  int max_batch_size = 0;  // 0: server option, else the spec's batching
+  int max_delay_ms = -1;   // -1: server option, else the spec's batching
+};
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (printed on stderr)
+  std::vector<served_model_options> models;
+  int max_batch_size = 0;   // 0: each spec's batching
+  int max_delay_ms = -1;    // -1: each spec's batching
+  size_t queue_size = 256;  // requests waiting per model before 503
+  int timeout_ms = 30000;   // from request to answer, else 504
+  std::string api_key;      // non-empty: Authorization: Bearer <key> needed (health stays open)
+  std::string cors_origin;  // non-empty: CORS headers for this origin ("*" for any)
+  int http_threads = 0;     // 0: enough for every model's batch plus headroom
+  int torch_threads = 0;    // libtorch intra-op threads; 0: libtorch's default
+  size_t max_body_bytes = 64u << 20;
+  uint64_t max_image_pixels = 40000000;
+  int read_timeout_ms = 10000;
+  int keep_alive_s = 5;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string version;  // reported by GET /v2
+};
+
+// Reads a server.yaml into `options` (see configs/serve/server.yaml); relative model paths
+// resolve against the file's folder. Throws ptjs::error(invalid_config) "<file>:<line>:<col>: ...".
+void load_server_config(const std::string& path, server_options& options);
+
+// "NAME=PATH" or "PATH" (a '=' inside a path after a '/' is part of the path).
+served_model_options parse_model_argument(const std::string& argument);
+
+// Runs the server until SIGINT/SIGTERM (stop_requested()), then stops accepting, answers the
+// requests in flight and returns 0. Returns 2 when a model cannot be loaded or the address
+// cannot be bound (the reason on stderr).
+int run_server(const server_options& options);
+
+}  // namespace ptjs

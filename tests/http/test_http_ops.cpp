@@ -1,0 +1,263 @@
+// Operating `ptjs serve`: API key, timeouts and a full queue, graceful shutdown under load,
+// startup failures, the example config, TLS.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <future>
+#include <memory>
+
+#include "http_test_util.h"
+
+namespace ptjs_test {
+namespace {
+
+using std::chrono::seconds;
+
+// Starts a server, waits until it is ready; the destructor stops it with SIGTERM and expects 0.
+struct running_server {
+  std::unique_ptr<server_process> process;
+  int port = -1;
+
+  explicit running_server(const std::vector<std::string>& args) {
+    process = std::make_unique<server_process>(args);
+    port = process->wait_port();
+    if (port <= 0 || !process->wait_ready(port)) ADD_FAILURE() << "server did not start:\n" << process->stderr_text();
+  }
+  ~running_server() {
+    if (!process->running()) return;
+    process->signal(SIGTERM);
+    const int code = process->wait_exit(seconds(30));
+    if (code != 0) ADD_FAILURE() << "exit code " << code << "\n" << process->stderr_text();
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(seconds(30));
+    return c;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+class Auth : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = std::make_unique<running_server>(
+        std::vector<std::string>{"serve", "--port", "0", "--model", gen("linear.pt"), "--api-key", "s3cret"});
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+  static httplib::Result infer(const httplib::Headers& headers) {
+    return server_->client().Post("/v2/models/linear/infer", headers, v2_fp32("x", {1, 4}, {1, 2, 3, 4}),
+                                  "application/json");
+  }
+  static std::unique_ptr<running_server> server_;
+};
+std::unique_ptr<running_server> Auth::server_;
+
+TEST_F(Auth, MissingOrWrongKeyIs401) {
+  auto res = infer({});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_NE(json::parse(res->body)["error"].get<std::string>().find("Authorization: Bearer"), std::string::npos);
+  EXPECT_EQ(res->get_header_value("WWW-Authenticate").rfind("Bearer", 0), 0u);
+  for (const char* value : {"Bearer wrong", "Bearer s3cre", "Bearer s3cretX", "Bearer ", "Basic s3cret", "s3cret"})
+    EXPECT_EQ(infer({{"Authorization", value}})->status, 401) << value;
+  auto c = server_->client();
+  for (const char* path : {"/v2", "/v2/models/linear", "/metrics", "/openapi.json"})
+    EXPECT_EQ(c.Get(path)->status, 401) << path;
+}
+
+TEST_F(Auth, RightKeyIsServed) {
+  auto res = infer({{"Authorization", "Bearer s3cret"}});
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["outputs"][0]["data"], json({1.5, 1.5, 10}));
+  EXPECT_EQ(infer({{"Authorization", "bearer s3cret"}})->status, 200);
+  auto c = server_->client();
+  auto doc = c.Get("/openapi.json", {{"Authorization", "Bearer s3cret"}});
+  ASSERT_EQ(doc->status, 200);
+  EXPECT_TRUE(json::parse(doc->body)["components"].contains("securitySchemes"));
+}
+
+TEST_F(Auth, HealthAndPreflightStayOpen) {
+  auto c = server_->client();
+  for (const char* path : {"/v2/health/live", "/v2/health/ready", "/ping"}) EXPECT_EQ(c.Get(path)->status, 200) << path;
+  EXPECT_EQ(c.Options("/v2/models/linear/infer")->status, 204);
+}
+
+// ---------------------------------------------------------------------------------------------
+// slow.pt runs int(max(x)) matmuls; slow.json says how many take a second on one thread.
+double iterations_per_second() {
+  static const double ips = json::parse(read_file(gen("slow.json")))["iterations_per_second"].get<double>();
+  return ips;
+}
+
+httplib::Result slow_request(const running_server& s, double seconds_of_work) {
+  const double n = std::floor(seconds_of_work * iterations_per_second());
+  return s.client().Post("/v2/models/slow/infer", v2_fp32("x", {1, 1}, {n}), "application/json");
+}
+
+// Waits until an earlier slow forward has finished (long on a loaded machine).
+void wait_idle(const running_server& s) {
+  std::string last;
+  for (int i = 0; i < 300; ++i) {
+    auto r = slow_request(s, 0);
+    if (r && r->status == 200) return;
+    last = r ? r->body : httplib::to_string(r.error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  FAIL() << "the slow model stays busy: " << last << "\n" << s.process->stderr_text();
+}
+
+TEST(Slow, RequestTimeoutIs504) {
+  running_server s({"serve", "--port", "0", "--model", "slow=" + gen("slow.pt"), "--threads", "1", "--timeout-ms",
+                    "1000"});
+  wait_idle(s);
+  const auto start = std::chrono::steady_clock::now();
+  auto res = slow_request(s, 1.5);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 504) << res->body;
+  EXPECT_NE(res->body.find("1000 ms"), std::string::npos) << res->body;
+  EXPECT_LT(took, 1.45);
+  wait_idle(s);
+}
+
+TEST(Slow, FullQueueIs503AndQueuedRequestsAreServed) {
+  running_server s({"serve", "--port", "0", "--model", "slow=" + gen("slow.pt"), "--threads", "1",
+                    "--max-batch-size", "1", "--queue-size", "1", "--max-delay-ms", "0"});
+  wait_idle(s);
+  // One request in the forward, one in the queue (its only place), a third refused.
+  auto running = std::async(std::launch::async, [&s] { return slow_request(s, 0.7); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto queued = std::async(std::launch::async, [&s] { return slow_request(s, 0); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  auto refused = slow_request(s, 0);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_NE(refused->body.find("queue is full"), std::string::npos) << refused->body;
+  auto first = running.get();
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(json::parse(first->body)["outputs"][0]["data"][0].get<double>(),
+            2 * std::floor(0.7 * iterations_per_second()));
+  auto second = queued.get();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200) << second->body;
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(Shutdown, SigtermFinishesInFlightRequestsAndExits0) {
+  server_process p({"serve", "--port", "0", "--model", "slow=" + gen("slow.pt"), "--threads", "1",
+                    "--max-batch-size", "4", "--max-delay-ms", "50"});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.stderr_text();
+  ASSERT_TRUE(p.wait_ready(port)) << p.stderr_text();
+  const double n = std::floor(0.4 * iterations_per_second());
+  std::vector<std::future<httplib::Result>> pending;
+  for (int i = 0; i < 8; ++i)
+    pending.push_back(std::async(std::launch::async, [port, n, i] {
+      httplib::Client c("127.0.0.1", port);
+      c.set_read_timeout(seconds(30));
+      return c.Post("/v2/models/slow/infer", v2_fp32("x", {1, 1}, {n + i}), "application/json");
+    }));
+  // Wait until all eight are inside the server (the scrape itself is one more).
+  httplib::Client probe("127.0.0.1", port);
+  bool in_flight = false;
+  for (int i = 0; i < 1000 && !in_flight; ++i) {
+    auto m = probe.Get("/metrics");
+    in_flight = m && m->body.find("ptjs_in_flight_requests 9\n") != std::string::npos;
+    if (!in_flight) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(in_flight) << p.stderr_text();
+  p.signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  httplib::Client late("127.0.0.1", port);
+  late.set_connection_timeout(seconds(1));
+  EXPECT_FALSE(late.Get("/v2/health/live")) << "a new connection was accepted after SIGTERM";
+  for (int i = 0; i < 8; ++i) {
+    auto res = pending[i].get();
+    ASSERT_TRUE(res) << "request " << i << " lost: " << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(json::parse(res->body)["outputs"][0]["data"][0].get<double>(), 2 * (n + i));
+  }
+  EXPECT_EQ(p.wait_exit(seconds(30)), 0) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("shutting down"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+int exit_code_of(const std::vector<std::string>& args, std::string& err) {
+  server_process p(args);
+  const int code = p.wait_exit(seconds(60));
+  err = p.stderr_text();
+  return code;
+}
+
+std::string write_gen(const std::string& name, const std::string& text) {
+  const std::string path = gen(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Startup, UnusableModelsAndConfigsExit2) {
+  std::string err;
+  EXPECT_EQ(exit_code_of({"serve", "--port", "0"}, err), 2);
+  EXPECT_NE(err.find("no model given"), std::string::npos) << err;
+  EXPECT_EQ(exit_code_of({"serve", "--port", "0", "--model", gen("missing.pt")}, err), 2);
+  EXPECT_NE(err.find("no such file"), std::string::npos) << err;
+  EXPECT_EQ(exit_code_of({"serve", "--port", "0", "--model", "a=" + gen("linear.pt"), "--model", "a=" + gen("raises.pt")}, err), 2);
+  EXPECT_NE(err.find("two models are named 'a'"), std::string::npos) << err;
+  EXPECT_EQ(exit_code_of({"serve", "--port", "0", "--model", "b@d=" + gen("linear.pt")}, err), 2);
+  EXPECT_NE(err.find("model name 'b@d'"), std::string::npos) << err;
+  const std::string bad = write_gen("bad_server.yaml", "port: 0\nmodelz: []\n");
+  EXPECT_EQ(exit_code_of({"serve", "--config", bad}, err), 2);
+  EXPECT_NE(err.find("bad_server.yaml:2:1: unknown key 'modelz'"), std::string::npos) << err;
+  const std::string bad_port = write_gen("bad_port.yaml", "port: 99999\n");
+  EXPECT_EQ(exit_code_of({"serve", "--config", bad_port}, err), 2);
+  EXPECT_NE(err.find("bad_port.yaml:1:7: 'port' must be between 0 and 65535"), std::string::npos) << err;
+  EXPECT_EQ(exit_code_of({"serve", "--port", "0", "--model", gen("linear.pt"), "--tls-cert", gen("nope.crt"), "--tls-key",
+                          gen("nope.key")}, err), 2);
+  EXPECT_NE(err.find("TLS"), std::string::npos) << err;
+}
+
+TEST(Startup, PortInUseExits2) {
+  running_server first({"serve", "--port", "0", "--model", gen("linear.pt")});
+  std::string err;
+  EXPECT_EQ(exit_code_of({"serve", "--port", std::to_string(first.port), "--model", gen("linear.pt")}, err), 2);
+  EXPECT_NE(err.find("cannot listen"), std::string::npos) << err;
+}
+
+TEST(Startup, ExampleConfigServesDigits) {
+  running_server s({"serve", "--config", source_dir + "/configs/serve/server.yaml", "--port", "0"});
+  auto meta = s.client().Get("/v2/models/digits");
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->status, 200) << meta->body;
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(Tls, ServesHttpsWithTheGivenCertificate) {
+  struct stat st {};
+  if (::stat(gen("tls.crt").c_str(), &st) != 0) GTEST_SKIP() << "no openssl to make a certificate";
+  server_process p({"serve", "--port", "0", "--model", gen("linear.pt"), "--tls-cert", gen("tls.crt"), "--tls-key",
+                    gen("tls.key")});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.stderr_text();
+  EXPECT_NE(p.stderr_text().find("listening on https://"), std::string::npos);
+  httplib::SSLClient c("127.0.0.1", port);
+  c.enable_server_certificate_verification(false);
+  c.set_read_timeout(seconds(30));
+  bool ready = false;
+  for (int i = 0; i < 300 && !ready; ++i) {
+    auto r = c.Get("/v2/health/ready");
+    ready = r && r->status == 200;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(ready) << p.stderr_text();
+  auto res = c.Post("/v2/models/linear/infer", v2_fp32("x", {1, 4}, {1, 2, 3, 4}), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait_exit(seconds(30)), 0) << p.stderr_text();
+}
+
+}  // namespace
+}  // namespace ptjs_test
