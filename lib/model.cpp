@@ -19,7 +19,16 @@
 namespace ptjs {
 namespace {
 
+// The line of a libtorch message worth showing: errors raised inside TorchScript code start
+// with a fixed header and a traceback, and carry the reason on their last line.
 std::string first_line(const std::string& text) {
+  if (text.rfind("The following operation failed in the TorchScript interpreter", 0) == 0) {
+    size_t end = text.find_last_not_of(" \n");
+    if (end != std::string::npos) {
+      const size_t start = text.find_last_of('\n', end);
+      return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+    }
+  }
   const auto end = text.find('\n');
   return end == std::string::npos ? text : text.substr(0, end);
 }

@@ -42,9 +42,13 @@ std::string shortest(T value) {
   return std::string(buf, res.ptr);
 }
 
+// JSON has no NaN or Infinity: they are written as null, which every parser reads.
+std::string json_float(float value) { return std::isfinite(value) ? format_float(value) : "null"; }
+std::string json_double(double value) { return std::isfinite(value) ? format_double(value) : "null"; }
+
 void append_element(std::string& out, const host_tensor& t, int64_t i) {
   if (t.datatype == "FP32") {
-    out += format_float(t.fp32()[i]);
+    out += json_float(t.fp32()[i]);
   } else if (t.datatype == "BOOL") {
     out += t.at(i) != 0.0 ? "true" : "false";
   } else if (t.datatype == "INT64") {
@@ -52,7 +56,7 @@ void append_element(std::string& out, const host_tensor& t, int64_t i) {
     std::memcpy(&v, t.data.data() + i * 8, 8);
     out += std::to_string(v);
   } else if (t.datatype == "FP64" || t.datatype == "FP16" || t.datatype == "BF16") {
-    out += format_double(t.at(i));
+    out += json_double(t.at(i));
   } else {
     out += std::to_string(static_cast<int64_t>(t.at(i)));
   }
@@ -124,7 +128,7 @@ std::string record_to_json(const record& r) {
       out += (i ? "," : "");
       out += "{\"index\":" + std::to_string(p.index);
       if (!p.label.empty()) out += ",\"label\":" + json_quote(p.label);
-      out += ",\"score\":" + format_float(p.score) + "}";
+      out += ",\"score\":" + json_float(p.score) + "}";
     }
     out += "]";
   }

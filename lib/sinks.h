@@ -8,7 +8,8 @@
 
 namespace ptjs {
 
-// JSON string literal (with quotes); invalid UTF-8 bytes become U+FFFD.
+// JSON string literal (with quotes); invalid UTF-8 bytes become U+FFFD. Non-finite numbers
+// are written as null in JSON (NaN, Infinity in CSV).
 std::string json_quote(const std::string& text);
 // Shortest text that reads back as the same float / double.
 std::string format_float(float value);

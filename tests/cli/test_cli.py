@@ -306,6 +306,7 @@ class CliTest(unittest.TestCase):
         records = jsonl(r.stdout)
         self.assertEqual(len(records), 3)
         self.assertTrue(all("model forward failed" in x["error"] for x in records))
+        self.assertTrue(all("this model always fails" in x["error"] for x in records), records[0]["error"])
 
 
 if __name__ == "__main__":

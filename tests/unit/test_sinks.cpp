@@ -43,6 +43,17 @@ TEST(sinks, record_json_shapes) {
   EXPECT_EQ(record_to_json(e), "{\"file\":\"b.jpg\",\"error\":\"cannot decode image: empty file\"}");
 }
 
+TEST(sinks, non_finite_numbers_are_json_null) {
+  host_tensor t;
+  t.name = "output0";
+  t.shape = {1, 3};
+  const float values[] = {1.5f, NAN, -INFINITY};
+  t.data.assign(reinterpret_cast<const char*>(values), reinterpret_cast<const char*>(values) + sizeof values);
+  const auto text = tensor_to_json(t);
+  EXPECT_EQ(text, "{\"name\":\"output0\",\"shape\":[1,3],\"datatype\":\"FP32\",\"data\":[1.5,null,null]}");
+  EXPECT_TRUE(nlohmann::json::parse(text).is_object());
+}
+
 TEST(sinks, csv_quotes_rfc4180) {
   EXPECT_EQ(csv_field("plain"), "plain");
   EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
