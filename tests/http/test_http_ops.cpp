@@ -122,15 +122,34 @@ TEST(Slow, RequestTimeoutIs504) {
   wait_idle(s);
 }
 
+// Reads one gauge from /metrics (the first line that starts with `series`), -1 when absent.
+double gauge(const running_server& s, const std::string& series) {
+  auto r = s.client().Get("/metrics");
+  if (!r || r->status != 200) return -1;
+  const auto at = r->body.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(r->body.substr(at + series.size() + 2));
+}
+
+// Polls until the gauge reaches `value` (no fixed sleeps: CI machines are slow and loaded).
+bool wait_gauge(const running_server& s, const std::string& series, double value) {
+  for (int i = 0; i < 400; ++i) {
+    if (gauge(s, series) == value) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
 TEST(Slow, FullQueueIs503AndQueuedRequestsAreServed) {
   running_server s({"serve", "--port", "0", "--model", "slow=" + gen("slow.pt"), "--threads", "1",
                     "--max-batch-size", "1", "--queue-size", "1", "--max-delay-ms", "0"});
   wait_idle(s);
   // One request in the forward, one in the queue (its only place), a third refused.
-  auto running = std::async(std::launch::async, [&s] { return slow_request(s, 0.7); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto running = std::async(std::launch::async, [&s] { return slow_request(s, 2.0); });
+  // The first request has left the queue for the forward once it is in flight with depth 0.
+  ASSERT_TRUE(wait_gauge(s, "ptjs_in_flight_requests", 1));
+  ASSERT_TRUE(wait_gauge(s, "ptjs_queue_depth{model=\"slow\"}", 0));
   auto queued = std::async(std::launch::async, [&s] { return slow_request(s, 0); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_TRUE(wait_gauge(s, "ptjs_queue_depth{model=\"slow\"}", 1));
   auto refused = slow_request(s, 0);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 503) << refused->body;
@@ -139,7 +158,7 @@ TEST(Slow, FullQueueIs503AndQueuedRequestsAreServed) {
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 200) << first->body;
   EXPECT_EQ(json::parse(first->body)["outputs"][0]["data"][0].get<double>(),
-            2 * std::floor(0.7 * iterations_per_second()));
+            2 * std::floor(2.0 * iterations_per_second()));
   auto second = queued.get();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->status, 200) << second->body;
