@@ -3,7 +3,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <sstream>
+#include <thread>
 
 #include <opencv2/core.hpp>
 #include <ATen/Parallel.h>
@@ -288,8 +290,16 @@ bool aoti_supported() {
 #endif
 }
 
-void set_torch_threads(int threads) {
-  if (threads > 0) at::set_num_threads(threads);
+void set_torch_threads(int threads) { at::set_num_threads(threads > 0 ? threads : default_torch_threads()); }
+
+int default_preprocess_threads() {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / 4);
+}
+
+int default_torch_threads() {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores - default_preprocess_threads());
 }
 
 int torch_threads() { return at::get_num_threads(); }

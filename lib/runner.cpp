@@ -296,8 +296,7 @@ int run_batch(const run_options& o) {
   if (o.resume && o.output.empty()) return usage_error("--resume needs --output FILE");
   if (o.inputs.empty()) return usage_error("no --input given");
 
-  const int cores = std::max(1u, std::thread::hardware_concurrency());
-  set_torch_threads(o.threads > 0 ? o.threads : cores);
+  set_torch_threads(o.threads);
   cv::setNumThreads(0);  // our workers are the parallelism; OpenCV's own pool would oversubscribe
 
   resolved_model resolved;
@@ -350,7 +349,7 @@ int run_batch(const run_options& o) {
   record_writer writer(fd, o.format == "csv" ? output_format::csv : output_format::jsonl, write_header);
   const job j{resolved, *post, files};
   const size_t total = files.size();
-  const int workers = o.workers > 0 ? o.workers : cores;
+  const int workers = o.workers > 0 ? o.workers : default_preprocess_threads();
   work_window window(total, static_cast<size_t>(o.batch_size) * 2 + static_cast<size_t>(workers) * 2);
   std::vector<std::thread> pool;
   for (int w = 0; w < workers; ++w)

@@ -26,6 +26,8 @@ py=/usr/bin/python3
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cores="$(nproc)"
+# ptjs's default split: a quarter of the cores preprocess, the rest run forward.
+ptjs_threads=$(( cores - (cores / 4 > 1 ? cores / 4 : 1) )); [ "$ptjs_threads" -lt 1 ] && ptjs_threads=1
 
 "$py" "$root/scripts/photos.py" --out "$work/photos" --count "$count" > /dev/null
 for m in $models; do "$py" "$root/scripts/export_torchvision.py" --arch "$m" --embed-preset --out "$work/$m.pt" > /dev/null; done
@@ -56,6 +58,7 @@ PY
 
 printf "machine: %s cores, %s\n" "$cores" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf "%d real-photo JPEG/PNG files, 300x300..1280x720, ImageNet preset (resize 256, crop 224)\n\n" "$count"
+printf "forward-only uses ptjs's intra-op threads (%s)\n" "$ptjs_threads"
 printf "%-20s %5s %12s %14s %22s %8s %14s %12s\n" model batch "ptjs img/s" "python img/s" "python best settings" ratio "forward-only" "ptjs/limit"
 for m in $models; do
   for b in $batches; do
@@ -67,7 +70,7 @@ for m in $models; do
       done
     done
     p="$(rate_ptjs "$work/$m.pt" "$b")"
-    f="$(forward_only "$work/$m.pt" "$b" "$cores")"
+    f="$(forward_only "$work/$m.pt" "$b" "$ptjs_threads")"
     printf "%-20s %5s %12s %14s %22s %8s %14s %12s\n" "$m" "$b" "$p" "$best" "workers=$best_w threads=$best_t" \
       "$(awk "BEGIN{printf \"%.2fx\", $p / $best}")" "$f" "$(awk "BEGIN{printf \"%.2f\", $p / $f}")"
   done
