@@ -148,7 +148,7 @@ cv::Mat decode_gif(std::string_view b, const decode_options& options) {
     for (int pass = interlaced ? 0 : 3, src = 0; pass < 4; ++pass) {
       static const int start[] = {0, 4, 2, 1}, step[] = {8, 8, 4, 2};
       const int64_t s0 = interlaced ? start[pass] : 0, st = interlaced ? step[pass] : 1;
-      for (row = s0; row < h; row += st, ++src) {
+      for (row = s0; row < h && w > 0; row += st, ++src) {
         std::memcpy(idx.ptr<uint8_t>(static_cast<int>(y0 + row)) + x0,
                     index.data() + static_cast<size_t>(src) * w, static_cast<size_t>(w));
       }

@@ -25,6 +25,7 @@ std::string join(const std::vector<std::string>& items) {
 void check_keys(const std::string& source, const YAML::Node& map, const std::string& owner,
                 const std::vector<std::string>& accepted) {
   for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) fail_at(source, kv.first, owner + "keys must be plain names");
     const auto key = kv.first.as<std::string>();
     if (std::find(accepted.begin(), accepted.end(), key) == accepted.end())
       fail_at(source, kv.first, owner + "unknown key '" + key + "' (accepted: " + join(accepted) + ")");
@@ -107,6 +108,7 @@ void parse_postprocess(model_spec& spec, const YAML::Node& node) {
     if (!item.IsMap() || item.size() != 1)
       fail_at(source, item, "each postprocess step must be a single-key map, e.g. - TopK: {k: 5}");
     const auto it = item.begin();
+    if (!it->first.IsScalar()) fail_at(source, it->first, "a postprocess step must be named, e.g. - TopK: {k: 5}");
     postprocess_step step;
     step.name = it->first.as<std::string>();
     if (std::find(names.begin(), names.end(), step.name) == names.end())
@@ -161,7 +163,7 @@ model_spec parse_model_spec(const std::string& text, const std::string& source, 
   if (!root || root.IsNull()) throw error(error_code::invalid_config, source + ": the spec is empty");
   if (!root.IsMap()) fail_at(source, root, "a model spec must be a map with keys like name, model, input, preprocess");
   check_keys(source, root, "", {"name", "model", "device", "precision", "input", "preprocess", "postprocess", "labels", "batching"});
-  for (const auto& kv : root) spec.given_keys.push_back(kv.first.as<std::string>());
+  for (const auto& kv : root) spec.given_keys.push_back(kv.first.Scalar());
 
   if (root["name"]) spec.name = scalar_as<std::string>(source, root["name"], "'name'");
   if (root["model"]) spec.model_path = join_path(base_dir, scalar_as<std::string>(source, root["model"], "'model'"));

@@ -441,10 +441,11 @@ http_response service::predictions(call& c) {
     as_array = images.size() > 1;
   } else if (starts_with_ci(type, "application/json") ||
              (first != std::string::npos && (body[first] == '{' || body[first] == '['))) {
+    check_json_depth(body);
     json doc;
     try {
       doc = json::parse(body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
       throw error(error_code::invalid_input, std::string("the request is not valid JSON: ") + e.what());
     }
     as_array = doc.is_array();

@@ -232,10 +232,11 @@ v2_request parse_v2_request(std::string_view body, std::optional<size_t> header_
     text = body.substr(0, *header_length);
     binary = body.substr(*header_length);
   }
+  check_json_depth(text);
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e999
     bad(std::string("the request is not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) bad("the request must be a JSON object with 'inputs'");
@@ -352,6 +353,26 @@ std::string base64_decode(std::string_view text) {
   }
   if (bits >= 6) bad("invalid base64: truncated");
   return out;
+}
+
+void check_json_depth(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth)
+        throw error(error_code::invalid_input,
+                    "the request JSON is nested deeper than " + std::to_string(max_depth) + " levels");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
 }
 
 }  // namespace ptjs

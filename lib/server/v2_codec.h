@@ -12,6 +12,11 @@
 
 namespace ptjs {
 
+// Refuses JSON nested deeper than max_depth (ptjs::error invalid_input) by scanning brackets
+// outside strings, before any parser recurses into it: a body of a million '[' must be a 400,
+// not a stack overflow.
+void check_json_depth(std::string_view text, int max_depth = 64);
+
 struct v2_input {
   std::string name;
   std::string datatype;  // FP32 ... BOOL, or BYTES

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""Faults: SIGTERM under load, kill -9 in the middle of a batch job then --resume, and slow
+clients. Real binary, loopback only; every loop is bounded in count and time.
+
+Environment (set by tests/reliability/CMakeLists.txt): PTJS_BIN, PTJS_SOURCE_DIR, PTJS_GEN_DIR.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from PIL import Image
+
+from ptjs_server import PTJS, Server, fp32, strict_json
+
+SRC = os.environ["PTJS_SOURCE_DIR"]
+GEN = os.path.join(os.environ["PTJS_GEN_DIR"], "reliability")
+MODELS = os.path.join(GEN, "models")
+DIGITS_PT = os.path.join(SRC, "configs", "digits", "model.pt")
+SKIMAGE_DATA = "/usr/lib/python3/dist-packages/skimage/data"
+
+
+def digit_bytes(label="three"):
+    folder = os.path.join(SRC, "configs", "digits", "images", label)
+    with open(os.path.join(folder, sorted(os.listdir(folder))[0]), "rb") as f:
+        return f.read()
+
+
+class SigtermUnderLoad(unittest.TestCase):
+    CLIENTS = 16
+
+    def test_every_request_sent_before_sigterm_is_answered_and_exit_is_0(self):
+        # Few HTTP threads and a slow model: at SIGTERM some requests are in a forward, some wait
+        # in the batcher queue and some connections wait for a free HTTP thread.
+        server = Server(["--model", os.path.join(MODELS, "slow.pt"), "--model", "digits=" + DIGITS_PT,
+                         "--threads", "1", "--http-threads", "4", "--max-batch-size", "4",
+                         "--max-delay-ms", "20", "--timeout-ms", "60000"])
+        image = digit_bytes("seven")
+        lock = threading.Lock()
+        outcomes = []  # (sent_at, kind, detail)
+        stop_at = time.monotonic() + 30  # hard bound on the load
+
+        def client(i):
+            n = 0
+            while time.monotonic() < stop_at:
+                n += 1
+                kind = ("slow", "digits", "bad")[(i + n) % 3]
+                if kind == "slow":
+                    path, body, ctype = "/v2/models/slow/infer", json.dumps(fp32("x", [[200 + i]])).encode(), "application/json"
+                elif kind == "digits":
+                    path, body, ctype = "/predictions/digits", image, "image/png"
+                else:
+                    path, body, ctype = "/predictions/digits", b"not an image", "image/png"
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+                sent_at = None
+                try:
+                    conn.connect()
+                    sent_at = time.monotonic()
+                    conn.request("POST", path, body, {"Content-Type": ctype})
+                    res = conn.getresponse()
+                    data = res.read()
+                    with lock:
+                        outcomes.append((sent_at, kind, res.status, data))
+                except ConnectionRefusedError:
+                    return  # the listener is closed: the server has stopped accepting
+                except (OSError, http.client.HTTPException) as e:
+                    with lock:
+                        outcomes.append((sent_at, kind, "lost", repr(e)))
+                    if sent_at is None:
+                        return
+                finally:
+                    conn.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(self.CLIENTS)]
+        for t in threads:
+            t.start()
+        time.sleep(2.0)
+        sigterm_at = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            code = server.proc.wait(45)
+        except subprocess.TimeoutExpired:
+            code = None
+        for t in threads:
+            t.join(60)
+        server.kill()
+        self.assertEqual(code, 0, server.stderr())
+        before = [o for o in outcomes if o[0] is not None and o[0] < sigterm_at - 0.05]
+        self.assertGreater(len(before), 10, "the load did not get going")
+        lost = [o for o in before if o[2] == "lost"]
+        self.assertEqual(lost, [], f"{len(lost)} of {len(before)} requests sent before SIGTERM got no answer")
+        for sent_at, kind, status, data in outcomes:
+            if status == "lost":
+                continue
+            if kind == "bad":
+                self.assertEqual(status, 400, data)
+            elif status != 200:  # accepted during the drain: refused cleanly
+                self.assertEqual(status, 503, data)
+                self.assertIn("shutting down", strict_json(data)["error"])
+            elif kind == "digits":
+                self.assertEqual(strict_json(data)["predictions"][0]["label"], "seven")
+        self.assertIn("shutting down", server.stderr())
+
+
+class KillAndResume(unittest.TestCase):
+    COUNT = 160
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ptjs-kill-")
+        self.inputs = os.path.join(self.tmp, "inputs")
+        os.makedirs(self.inputs)
+        # Real photos big enough that decoding and resizing take milliseconds each: a kill
+        # then lands in the middle of the job.
+        photo = Image.open(os.path.join(SKIMAGE_DATA, "coffee.png")).convert("RGB")  # 600 x 400
+        for i in range(self.COUNT):
+            box = (i % 40, i // 40, 560 + i % 40, 394 + i // 40)
+            photo.crop(box).resize((840, 591)).save(os.path.join(self.inputs, f"{i:04d}.jpg"), quality=85)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, out, resume):
+        args = [PTJS, "run", "--model", DIGITS_PT, "--input", self.inputs, "--output", out,
+                "--workers", "1", "--threads", "1", "--batch-size", "4", "--quiet"]
+        return subprocess.Popen(args + (["--resume"] if resume else []), stderr=subprocess.PIPE)
+
+    def lines(self, path):
+        if not os.path.exists(path):
+            return 0
+        with open(path, "rb") as f:
+            return f.read().count(b"\n")
+
+    def kill_midway(self, out, resume, at_least):
+        p = self.start(out, resume)
+        deadline = time.monotonic() + 60
+        while self.lines(out) < at_least and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if p.poll() is not None:
+            self.skipTest(f"the job finished before it could be killed ({self.lines(out)} records): too fast here")
+        p.send_signal(signal.SIGKILL)
+        p.wait(30)
+        p.stderr.close()
+        return self.lines(out)
+
+    def test_kill_9_then_resume_gives_every_input_exactly_one_complete_record(self):
+        out = os.path.join(self.tmp, "out.jsonl")
+        first = self.kill_midway(out, False, 30)
+        second = self.kill_midway(out, True, first + 30)
+        self.assertLess(second, self.COUNT)
+        p = self.start(out, True)
+        _, err = p.communicate(timeout=300)
+        self.assertEqual(p.returncode, 0, err.decode())
+        with open(out, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.endswith(b"\n"), "a partial last line")
+        records = [json.loads(line) for line in data.decode().splitlines()]
+        names = [os.path.basename(r["file"]) for r in records]
+        self.assertEqual(sorted(names), [f"{i:04d}.jpg" for i in range(self.COUNT)],
+                         "an input is missing or has two records")
+        self.assertTrue(all("predictions" in r for r in records), [r for r in records if "predictions" not in r][:3])
+        # The same records a clean run writes.
+        clean = os.path.join(self.tmp, "clean.jsonl")
+        p = self.start(clean, False)
+        p.communicate(timeout=300)
+        with open(clean) as f:
+            want = {json.loads(line)["file"]: line for line in f}
+        self.assertEqual({r["file"]: json.dumps(r, separators=(",", ":")) for r in records},
+                         {k: json.dumps(json.loads(v), separators=(",", ":")) for k, v in want.items()})
+
+
+class SlowClients(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(["--model", os.path.join(MODELS, "tiny.pt"), "--http-threads", "8",
+                             "--read-timeout-ms", "2000"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.kill()
+
+    def good_request_seconds(self):
+        t = time.monotonic()
+        code, _, body = self.server.infer("tiny", fp32("x", [[1, 2, 3, 4]]), timeout=20)
+        self.assertEqual(code, 200, body)
+        return time.monotonic() - t
+
+    def test_one_byte_per_second_clients_do_not_block_others(self):
+        # Four dribbling clients and 8 HTTP threads. (As many dribblers as threads do block
+        # everyone: each holds its thread for as long as it sends a byte per read timeout;
+        # docs/reliability.md, "Slow clients".)
+        request = (b"POST /v2/models/tiny/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: 80\r\n\r\n")
+        socks = [self.server.raw() for _ in range(4)]
+        stop = threading.Event()
+
+        def dribble(s):
+            for byte in request[:8]:  # bounded: 8 bytes, one a second
+                if stop.wait(1.0):
+                    return
+                try:
+                    s.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+        threads = [threading.Thread(target=dribble, args=(s,)) for s in socks]
+        for t in threads:
+            t.start()
+        try:
+            times = [self.good_request_seconds() for _ in range(20)]
+            self.assertLess(max(times), 1.0, f"good requests waited behind slow clients: {times}")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(5)
+            for s in socks:
+                s.close()
+
+    def stall(self, payload):
+        """Sends `payload`, then nothing: (seconds to the first response byte or None, seconds
+        to the close, what came back)."""
+        s = self.server.raw(timeout=20)
+        first = None
+        got = b""
+        try:
+            s.sendall(payload)
+            t = time.monotonic()
+            while True:
+                try:
+                    chunk = s.recv(4096)
+                except (socket.timeout, ConnectionResetError):
+                    break
+                if not chunk:
+                    break
+                if first is None:
+                    first = time.monotonic() - t
+                got += chunk
+            closed = time.monotonic() - t
+        finally:
+            s.close()
+        return first, closed, got
+
+    # --read-timeout-ms 2000 and the default --keep-alive-s 5: the answer comes at the read
+    # timeout; httplib then keeps the connection for the keep-alive timeout before closing it.
+    def test_a_stalled_body_gets_400_at_the_read_timeout_and_is_closed(self):
+        first, closed, got = self.stall(
+            b"POST /v2/models/tiny/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"inp")
+        self.assertIsNotNone(first, got)
+        self.assertLess(first, 4.0, "no answer at the read timeout")
+        self.assertTrue(got.startswith(b"HTTP/1.1 400 "), got[:200])
+        self.assertIn(b"cannot read the request body", got)
+        self.assertLess(closed, 2 + 5 + 2.5, "the stalled connection was not closed")
+        self.assertLess(self.good_request_seconds(), 1.0)
+
+    def test_a_stalled_header_is_closed(self):
+        first, closed, got = self.stall(b"GET /v2/health/live HTTP/1.1\r\nHost:")
+        self.assertLess(first or 0, 4.0)
+        self.assertLess(closed, 2 + 5 + 2.5, "the stalled connection was not closed")
+        first, closed, got = self.stall(b"GET /v2/hea")
+        self.assertLess(closed, 4.0, "a stalled request line was not closed at the read timeout")
+        self.assertLess(self.good_request_seconds(), 1.0)
+
+if __name__ == "__main__":
+    unittest.main()
