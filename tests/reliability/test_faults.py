@@ -53,7 +53,7 @@ class SigtermUnderLoad(unittest.TestCase):
                 n += 1
                 kind = ("slow", "digits", "bad")[(i + n) % 3]
                 if kind == "slow":
-                    path, body, ctype = "/v2/models/slow/infer", json.dumps(fp32("x", [[200 + i]])).encode(), "application/json"
+                    path, body, ctype = "/v2/models/slow/infer", json.dumps(fp32("x", [[1500 + 10 * i]])).encode(), "application/json"
                 elif kind == "digits":
                     path, body, ctype = "/predictions/digits", image, "image/png"
                 else:
