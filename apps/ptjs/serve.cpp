@@ -40,6 +40,12 @@ void setup_serve(CLI::App& app, int& exit_code) {
                      ->check(CLI::PositiveNumber);
   auto* read_timeout = cmd->add_option("--read-timeout-ms", flags->read_timeout_ms, "Drop a client that sends nothing for this long (default 10000)")
                            ->check(CLI::PositiveNumber);
+  auto* request_timeout = cmd->add_option("--request-timeout-ms", flags->request_timeout_ms,
+                                          "A whole request (headers and body) must arrive within this, else 408 (default 60000; 0: no limit)")
+                              ->check(CLI::NonNegativeNumber);
+  auto* drain_timeout = cmd->add_option("--drain-timeout-s", flags->drain_timeout_s,
+                                        "After SIGTERM, wait this long at most for requests in flight, then exit 1 (default 30)")
+                            ->check(CLI::Range(1, 86400));
   auto* keep_alive = cmd->add_option("--keep-alive-s", flags->keep_alive_s, "Close idle keep-alive connections after this (default 5)")
                          ->check(CLI::Range(1, 3600));
   auto* cert = cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate: serve HTTPS (with --tls-key)");
@@ -67,6 +73,8 @@ void setup_serve(CLI::App& app, int& exit_code) {
     if (body->count()) options.max_body_bytes = flags->max_body_bytes;
     if (pixels->count()) options.max_image_pixels = flags->max_image_pixels;
     if (read_timeout->count()) options.read_timeout_ms = flags->read_timeout_ms;
+    if (request_timeout->count()) options.request_timeout_ms = flags->request_timeout_ms;
+    if (drain_timeout->count()) options.drain_timeout_s = flags->drain_timeout_s;
     if (keep_alive->count()) options.keep_alive_s = flags->keep_alive_s;
     if (cert->count()) options.tls_cert = flags->tls_cert;
     if (tls_key->count()) options.tls_key = flags->tls_key;

@@ -1,15 +1,20 @@
 // The only file that includes httplib.h.
 #include "http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include <httplib.h>
 
+#include "connection_guard.h"
 #include "error.h"
 
 namespace ptjs {
@@ -34,9 +39,23 @@ std::string transport_error_message(int status) {
     case 404: return "no such endpoint";
     case 413: return "request body too large";
     case 414: return "request URI too long";
+    case 431: return "request headers too large";
     case 415: return "unsupported content encoding";
     default: return "HTTP error " + std::to_string(status);
   }
+}
+
+std::string peer_of(const httplib::Request& req) {
+  return req.remote_addr + ":" + std::to_string(req.remote_port);
+}
+
+// Connections the kernel has accepted on the listening socket `fd` that accept() has not taken
+// yet (Linux reports the accept queue's length in tcpi_unacked for a listener); -1 if unknown.
+int accept_queue_length(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return -1;
+  return static_cast<int>(info.tcpi_unacked);
 }
 
 }  // namespace
@@ -65,6 +84,8 @@ struct http_server::impl {
   std::unique_ptr<httplib::Server> server;
   std::atomic<int> listen_fd{-1};
   std::atomic<bool> stopped{false};
+  std::atomic<bool> accept_loop_ended{false};  // httplib has closed the listener itself
+  std::unique_ptr<connection_guard> guard;  // from bind()
 
   void dispatch(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader);
   void install();
@@ -78,11 +99,14 @@ void http_server::impl::dispatch(const httplib::Request& req, httplib::Response&
   request.remote_addr = req.remote_addr;
   for (const auto& [key, value] : req.headers) request.headers.emplace_back(key, value);
   const size_t limit = options.max_body_bytes;
+  const std::string peer = peer_of(req);
+  bool read_failed = false;
   if (reader == nullptr) {
     request.body = req.body;
     request.body_read = true;
+    if (guard) guard->request_read(peer);
   } else {
-    request.body_reader = [&req, reader, limit](http_request& out) {
+    request.body_reader = [this, &req, reader, limit, &peer, &read_failed](http_request& out) {
       size_t total = 0;
       bool over = false;
       const auto count = [&](size_t n) {
@@ -109,6 +133,8 @@ void http_server::impl::dispatch(const httplib::Request& req, httplib::Response&
           return true;
         });
       }
+      read_failed = over || !ok;
+      if (!read_failed && guard) guard->request_read(peer);
       // httplib refuses a Content-Length over the limit itself (after discarding the body).
       const auto declared = req.get_header_value<uint64_t>("Content-Length");
       if (over || declared > limit)
@@ -140,6 +166,8 @@ void http_server::impl::dispatch(const httplib::Request& req, httplib::Response&
   }
   res.status = response.status;
   for (const auto& [key, value] : response.headers) res.set_header(key, value);
+  // Whatever is left of a body that could not be read would be taken for the next request.
+  if (read_failed) res.set_header("Connection", "close");
   if (!response.body.empty() || response.status != 204)
     res.set_content(response.body, response.content_type);
 }
@@ -160,6 +188,29 @@ void http_server::impl::install() {
 
   s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) res.set_content(json_error(transport_error_message(res.status)), "application/json");
+  });
+  // Header limits: httplib 0.11 caps each line (8 KiB) but not their number.
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    size_t count = 0, bytes = 0;
+    for (const auto& [key, value] : req.headers) {
+      // httplib adds these four itself.
+      if (key == "REMOTE_ADDR" || key == "REMOTE_PORT" || key == "LOCAL_ADDR" || key == "LOCAL_PORT") continue;
+      ++count;
+      bytes += key.size() + value.size();
+    }
+    if (guard) guard->headers_read(peer_of(req));
+    if (count <= options.max_header_count && bytes <= options.max_header_bytes)
+      return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 431;
+    res.set_header("Connection", "close");
+    res.set_content(json_error("request headers too large: " + std::to_string(count) + " headers, " +
+                               std::to_string(bytes) + " bytes (limits " + std::to_string(options.max_header_count) +
+                               " and " + std::to_string(options.max_header_bytes) + ")"),
+                    "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (guard) guard->response_sent(peer_of(req), iequals(res.get_header_value("Connection"), "close"));
   });
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
@@ -225,18 +276,39 @@ int http_server::bind() {
   // httplib listens with a backlog of 5, which drops connections when many clients connect at
   // once; Linux lets a second listen() raise it.
   if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
+  connection_guard::limits limits;
+  limits.request_timeout = std::chrono::milliseconds(std::max(0, o.request_timeout_ms));
+  // Request line and header lines (httplib caps each at 8 KiB), with their CRLFs and colons, and
+  // httplib's 4 KiB read-ahead, which may already hold some of the body.
+  limits.max_head_bytes =
+      o.max_header_bytes == 0 ? 0 : o.max_header_bytes + 8192 + 4 * (o.max_header_count + 1) + 4096;
+  impl_->guard = std::make_unique<connection_guard>(port, limits, tls());
   return port;
 }
 
 void http_server::serve() {
   if (impl_->stopped) return;
   impl_->server->listen_after_bind();
+  // The accept loop ends by closing the listener (its number may be reused at once); the guard
+  // stays until the destructor.
+  impl_->accept_loop_ended = true;
 }
 
 void http_server::stop() {
-  impl_->stopped = true;
-  impl_->server->stop();
+  if (impl_->stopped.exchange(true)) return;
+  // httplib's own stop() marks the server socket invalid, and its connection loops then drop
+  // every connection not yet read, those in the listen backlog included. Instead: let the
+  // accept loop empty the backlog (it only hands connections to the pool), then shut the
+  // listener down: accept() fails, the loop closes the listener and serves what it took.
+  const int fd = impl_->listen_fd.exchange(-1);
+  if (fd < 0 || impl_->accept_loop_ended) return;  // never bound, or already closed
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (accept_queue_length(fd) > 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ::shutdown(fd, SHUT_RDWR);
 }
+
+size_t http_server::slow_connections_closed() const { return impl_->guard ? impl_->guard->closed() : 0; }
 
 bool http_server::tls() const { return !impl_->options.tls_cert.empty(); }
 

@@ -58,6 +58,11 @@ struct http_server_options {
   int write_timeout_ms = 10000;
   int keep_alive_timeout_s = 5;     // idle keep-alive connections close after this
   int keep_alive_max_count = 100;   // requests per connection
+  // A connection must deliver each whole request (headers and body) within this of being
+  // accepted or of its previous response, else 408 and closed; 0: no limit.
+  int request_timeout_ms = 60000;
+  size_t max_header_count = 100;      // else 431
+  size_t max_header_bytes = 64u << 10;  // names and values together, else 431
   std::string tls_cert;             // PEM files; both or neither
   std::string tls_key;
   // Added to every response, including the transport's own errors (e.g. CORS headers).
@@ -79,10 +84,14 @@ class http_server {
   // Binds and listens; returns the port (the chosen one when options.port is 0). Throws
   // ptjs::error(invalid_config) when the address cannot be bound.
   int bind();
-  // Accepts connections until stop(); returns after in-flight requests have been answered.
+  // Accepts connections until stop(); returns after every connection accepted before stop()
+  // has been served (kept-alive ones until the client closes or they idle out).
   void serve();
-  // Stops accepting; thread-safe, callable from any thread, idempotent.
+  // Stops accepting: connections already accepted by the kernel are still served. Thread-safe,
+  // callable from any thread, idempotent.
   void stop();
+  // Connections closed for not sending a whole request in time (request_timeout_ms).
+  size_t slow_connections_closed() const;
   bool tls() const;
 
  private:

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -80,6 +82,7 @@ int run_server(const server_options& options) {
   transport.read_timeout_ms = options.read_timeout_ms;
   transport.write_timeout_ms = std::max(options.read_timeout_ms, 1000);
   transport.keep_alive_timeout_s = options.keep_alive_s;
+  transport.request_timeout_ms = options.request_timeout_ms;
   transport.tls_cert = options.tls_cert;
   transport.tls_key = options.tls_key;
   transport.default_headers = svc.default_headers();
@@ -139,9 +142,15 @@ int run_server(const server_options& options) {
   if (!load_failed && !listener_failed) std::cerr << "ptjs serve: shutting down, finishing requests in flight\n";
 
   svc.begin_drain();
-  // stop() before serve() has started listening does nothing in httplib: repeat until it ends.
+  http->stop();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(options.drain_timeout_s);
   while (!listener_done) {
-    http->stop();
+    if (std::chrono::steady_clock::now() > give_up) {
+      std::cerr << "ptjs serve: requests still in flight after " << options.drain_timeout_s
+                << " s (--drain-timeout-s); exiting without them\n"
+                << std::flush;
+      std::_Exit(1);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   listener.join();

@@ -31,7 +31,9 @@ struct server_options {
   size_t max_body_bytes = 64u << 20;
   uint64_t max_image_pixels = 40000000;
   int read_timeout_ms = 10000;
+  int request_timeout_ms = 60000;  // whole request (headers + body), else 408; 0: no limit
   int keep_alive_s = 5;
+  int drain_timeout_s = 30;  // after SIGTERM: longest wait for requests in flight, then exit 1
   std::string tls_cert;
   std::string tls_key;
   std::string version;  // reported by GET /v2

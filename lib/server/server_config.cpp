@@ -86,7 +86,8 @@ void load_server_config(const std::string& path, server_options& options) {
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   r.check_keys(root, "", {"host", "port", "models", "max_batch_size", "max_delay_ms", "queue_size", "timeout_ms",
                           "api_key", "api_key_env", "cors", "http_threads", "threads", "max_body_bytes",
-                          "max_image_pixels", "read_timeout_ms", "keep_alive_s", "tls"});
+                          "max_image_pixels", "read_timeout_ms", "request_timeout_ms", "keep_alive_s",
+                          "drain_timeout_s", "tls"});
   const int64_t int_max = std::numeric_limits<int>::max();
   if (root["host"]) options.host = r.get<std::string>(root, "host");
   if (root["port"]) options.port = static_cast<int>(r.get_int(root, "port", 0, 65535));
@@ -109,6 +110,9 @@ void load_server_config(const std::string& path, server_options& options) {
   if (root["max_image_pixels"])
     options.max_image_pixels = static_cast<uint64_t>(r.get_int(root, "max_image_pixels", 1, std::numeric_limits<int64_t>::max()));
   if (root["read_timeout_ms"]) options.read_timeout_ms = static_cast<int>(r.get_int(root, "read_timeout_ms", 1, int_max));
+  if (root["request_timeout_ms"])
+    options.request_timeout_ms = static_cast<int>(r.get_int(root, "request_timeout_ms", 0, int_max));
+  if (root["drain_timeout_s"]) options.drain_timeout_s = static_cast<int>(r.get_int(root, "drain_timeout_s", 1, 86400));
   if (root["keep_alive_s"]) options.keep_alive_s = static_cast<int>(r.get_int(root, "keep_alive_s", 1, 3600));
   if (const YAML::Node tls = root["tls"]) {
     if (!tls.IsMap()) r.fail(tls, "'tls' must be a map {cert: FILE, key: FILE}");

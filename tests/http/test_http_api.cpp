@@ -72,9 +72,11 @@ TEST_F(Serve, HealthAndServerMetadata) {
   EXPECT_EQ(live->status, 200);
   EXPECT_EQ(c.Get("/v2/health/ready")->status, 200);
   auto ping = c.Get("/ping");
+  ASSERT_TRUE(ping) << httplib::to_string(ping.error());
   EXPECT_EQ(ping->status, 200);
   EXPECT_EQ(parse(ping)["status"], "Healthy");
   auto meta = c.Get("/v2");
+  ASSERT_TRUE(meta) << httplib::to_string(meta.error());
   ASSERT_EQ(meta->status, 200);
   EXPECT_EQ(parse(meta)["name"], "ptjs");
   EXPECT_FALSE(parse(meta)["version"].get<std::string>().empty());
@@ -86,12 +88,14 @@ TEST_F(Serve, HealthAndServerMetadata) {
 TEST_F(Serve, ModelMetadataFromPipelineAndSpec) {
   auto c = client();
   auto digits = c.Get("/v2/models/digits");
+  ASSERT_TRUE(digits) << httplib::to_string(digits.error());
   ASSERT_EQ(digits->status, 200);
   const json d = parse(digits);
   EXPECT_EQ(d["platform"], "pytorch_torchscript");
   EXPECT_EQ(d["inputs"], json::parse(R"([{"name":"x","datatype":"FP32","shape":[-1,1,28,28]}])"));
   EXPECT_EQ(d["outputs"], json::parse(R"([{"name":"output0","datatype":"FP32","shape":[-1,10]}])"));
   auto linear = c.Get("/v2/models/linear");
+  ASSERT_TRUE(linear) << httplib::to_string(linear.error());
   ASSERT_EQ(linear->status, 200);
   EXPECT_EQ(parse(linear)["inputs"], json::parse(R"([{"name":"x","datatype":"FP32","shape":[-1,4]}])"));
   EXPECT_EQ(parse(linear)["outputs"], json::parse(R"([{"name":"output0","datatype":"FP32","shape":[-1,3]}])"));
@@ -122,6 +126,7 @@ TEST_F(Serve, InferJsonNestedAndFlat) {
   auto res = post_json("/v2/models/linear/infer",
                        json::parse(R"({"id":"r1","inputs":[{"name":"x","shape":[2,4],"datatype":"FP32",
                                      "data":[[1,2,3,4],[0,0,0,0]]}]})").dump());
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
   const json body = parse(res);
   EXPECT_EQ(body["model_name"], "linear");
@@ -132,6 +137,7 @@ TEST_F(Serve, InferJsonNestedAndFlat) {
   EXPECT_EQ(body["outputs"][0]["datatype"], "FP32");
   EXPECT_EQ(body["outputs"][0]["data"], json({1.5, 1.5, 10, 0.5, -0.5, 0}));
   auto flat = post_json("/v2/models/linear/infer", v2_fp32("x", {1, 4}, {1, 1, 1, 1}));
+  ASSERT_TRUE(flat) << httplib::to_string(flat.error());
   ASSERT_EQ(flat->status, 200);
   EXPECT_EQ(parse(flat)["outputs"][0]["data"], json({1.5, 0.5, 4}));
 }
@@ -142,6 +148,7 @@ TEST_F(Serve, InferBinaryInputAndBinaryOutput) {
       R"("parameters":{"binary_data_output":true}})";
   httplib::Headers h = {{"Inference-Header-Content-Length", std::to_string(header.size())}};
   auto res = client().Post("/v2/models/linear/infer", h, header + bytes_of({1, 2, 3, 4}), "application/octet-stream");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
   const size_t length = std::stoul(res->get_header_value("Inference-Header-Content-Length"));
   const json head = json::parse(res->body.substr(0, length));
@@ -154,6 +161,7 @@ TEST_F(Serve, InferPerOutputBinaryAndOutputFilter) {
   json req = json::parse(v2_fp32("x", {1, 4}, {1, 2, 3, 4}));
   req["outputs"] = json::parse(R"([{"name":"output0","parameters":{"binary_data":true}}])");
   auto res = post_json("/v2/models/linear/infer", req.dump());
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/octet-stream");
   const size_t length = std::stoul(res->get_header_value("Inference-Header-Content-Length"));
@@ -188,6 +196,7 @@ TEST_F(Serve, InferImagesAsBytesJsonAndBinary) {
   for (const auto& im : images) data.push_back(base64(read_file(im.path)));
   const json req = {{"inputs", {{{"name", "x"}, {"shape", {images.size()}}, {"datatype", "BYTES"}, {"data", data}}}}};
   auto res = post_json("/v2/models/digits/infer", req.dump());
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
   const json out = parse(res)["outputs"][0];
   EXPECT_EQ(out["shape"], json({images.size(), 10}));
@@ -208,6 +217,7 @@ TEST_F(Serve, InferImagesAsBytesJsonAndBinary) {
                                  .dump();
   httplib::Headers h = {{"Inference-Header-Content-Length", std::to_string(header.size())}};
   auto bin = client().Post("/v2/models/digits/infer", h, header + binary, "application/octet-stream");
+  ASSERT_TRUE(bin) << httplib::to_string(bin.error());
   ASSERT_EQ(bin->status, 200) << bin->body;
   const json bout = parse(bin)["outputs"][0];
   for (size_t i = 0; i < images.size(); ++i) EXPECT_EQ(digit_labels()[argmax(bout["data"], i * 10, 10)], images[i].label);
@@ -218,6 +228,7 @@ TEST_F(Serve, InferImagesAsBytesJsonAndBinary) {
 
 TEST_F(Serve, InferImageModelTakesItsTensorToo) {
   auto res = post_json("/v2/models/digits/infer", v2_fp32("x", {1, 1, 28, 28}, json(std::vector<float>(784, 0.f))));
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(parse(res)["outputs"][0]["shape"], json({1, 10}));
   expect_error(post_json("/v2/models/digits/infer", v2_fp32("x", {1, 3, 28, 28}, json(std::vector<float>(2352, 0.f)))),
@@ -228,6 +239,7 @@ TEST_F(Serve, PredictionsRawBodyMatchesTorchvision) {
   auto c = client();
   for (const auto& im : digit_images(12)) {
     auto res = c.Post("/predictions/digits", read_file(im.path), "image/png");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
     ASSERT_EQ(res->status, 200) << res->body;
     const json body = parse(res);
     EXPECT_FALSE(body.contains("file"));
@@ -245,6 +257,7 @@ TEST_F(Serve, PredictionsMultipartKeepsPartOrder) {
   httplib::MultipartFormDataItems items = {{"zfile", read_file(a.path), "a.png", "image/png"},
                                            {"afile", read_file(b.path), "b.png", "image/png"}};
   auto res = client().Post("/predictions/digits", items);
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
   const json body = parse(res);
   ASSERT_TRUE(body.is_array());
@@ -253,6 +266,7 @@ TEST_F(Serve, PredictionsMultipartKeepsPartOrder) {
   EXPECT_EQ(body[1]["predictions"][0]["label"], b.label);
   httplib::MultipartFormDataItems one = {{"data", read_file(a.path), "a.png", "image/png"}};
   auto single = client().Post("/predictions/digits", one);
+  ASSERT_TRUE(single) << httplib::to_string(single.error());
   ASSERT_EQ(single->status, 200);
   EXPECT_TRUE(parse(single).is_object());
 }
@@ -260,12 +274,15 @@ TEST_F(Serve, PredictionsMultipartKeepsPartOrder) {
 TEST_F(Serve, PredictionsJsonBase64AndJpeg) {
   const auto im = digit_images(1)[0];
   auto obj = post_json("/predictions/digits", json{{"b64", base64(read_file(im.path))}}.dump());
+  ASSERT_TRUE(obj) << httplib::to_string(obj.error());
   ASSERT_EQ(obj->status, 200) << obj->body;
   EXPECT_EQ(parse(obj)["predictions"][0]["label"], im.label);
   auto arr = post_json("/predictions/digits", json::array({{{"b64", base64(read_file(im.path))}}}).dump());
+  ASSERT_TRUE(arr) << httplib::to_string(arr.error());
   ASSERT_EQ(arr->status, 200);
   EXPECT_TRUE(parse(arr).is_array());
   auto jpeg = client().Post("/predictions/digits", read_file(gen("small.jpg")), "image/jpeg");
+  ASSERT_TRUE(jpeg) << httplib::to_string(jpeg.error());
   ASSERT_EQ(jpeg->status, 200) << jpeg->body;
   EXPECT_EQ(parse(jpeg)["predictions"].size(), 3u);
   expect_error(post_json("/predictions/digits", R"({"image":"x"})"), 400, "b64");
@@ -291,6 +308,7 @@ TEST_F(Serve, ModelThatThrowsIs500AndServerGoesOn) {
   auto res = post_json("/v2/models/raises/infer", v2_fp32("x", {1, 4}, {1, -2, 3, 4}));
   expect_error(res, 500, "model forward failed");
   auto ok = post_json("/v2/models/raises/infer", v2_fp32("x", {1, 4}, {1, 2, 3, 4}));
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
   ASSERT_EQ(ok->status, 200);
   EXPECT_EQ(parse(ok)["outputs"][0]["data"], json({2, 4, 6, 8}));
   expect_error(client().Post("/predictions/raises_image", read_file(gen("white.png")), "image/png"), 500,
@@ -309,8 +327,10 @@ TEST_F(Serve, BadInputFailsOnlyItsOwnRequestInABatch) {
     auto res = pending[i].get();
     ASSERT_TRUE(res);
     if (i % 2) {
+      ASSERT_TRUE(res) << httplib::to_string(res.error());
       EXPECT_EQ(res->status, 500) << res->body;
     } else {
+      ASSERT_TRUE(res) << httplib::to_string(res.error());
       ASSERT_EQ(res->status, 200) << res->body;
       EXPECT_EQ(parse(res)["outputs"][0]["data"], json({2.0 * i, 2, 2, 2}));
     }
@@ -344,6 +364,7 @@ TEST_F(Serve, ConcurrentRequestsAreBatched) {
 TEST_F(Serve, MetricsExposition) {
   client().Post("/predictions/digits", read_file(digit_images(1)[0].path), "image/png");
   auto res = client().Get("/metrics");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
   for (const char* series :
@@ -377,6 +398,7 @@ TEST_F(Serve, CorsPreflightAndHeaders) {
 
 TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
   auto res = client().Get("/openapi.json");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200);
   const json doc = parse(res);
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.", 0), 0u);
