@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -84,17 +85,35 @@ cv::Mat bgr_to_rgb(const cv::Mat& bgr) {
   return rgb;
 }
 
-cv::Mat decode_jpeg(std::string_view bytes, const image_layout& layout) {
+// scale (1, 2, 4 or 8) is libjpeg's scale_denom, as PIL's draft sets it: the IDCT itself
+// outputs the reduced blocks, and OpenCV's IMREAD_REDUCED_COLOR_N asks libjpeg for exactly that.
+cv::Mat decode_jpeg(std::string_view bytes, const image_layout& layout, int scale) {
   const std::string problem = image_io_detail::check_jpeg_structure(bytes);
   if (!problem.empty()) fail("JPEG file is " + problem);
   if (layout.bit_depth != 8) {
     fail("JPEG with " + std::to_string(layout.bit_depth) + "-bit samples is not supported");
   }
-  if (layout.channels == 4) return image_io_detail::decode_cmyk_jpeg(bytes);
-  if (layout.channels != 1 && layout.channels != 3) {
+  cv::Mat rgb;
+  if (layout.channels == 4) {
+    rgb = image_io_detail::decode_cmyk_jpeg(bytes, scale);
+  } else if (layout.channels != 1 && layout.channels != 3) {
     fail("JPEG with " + std::to_string(layout.channels) + " components is not supported");
+  } else {
+    const int flags = scale == 8   ? cv::IMREAD_REDUCED_COLOR_8
+                      : scale == 4 ? cv::IMREAD_REDUCED_COLOR_4
+                      : scale == 2 ? cv::IMREAD_REDUCED_COLOR_2
+                                   : cv::IMREAD_COLOR;
+    rgb = bgr_to_rgb(opencv_decode(bytes, flags, "JPEG"));
   }
-  return bgr_to_rgb(opencv_decode(bytes, cv::IMREAD_COLOR, "JPEG"));
+  // PIL sizes the reduced image from the header; a decoder that disagreed would shift every
+  // later step, so that is refused rather than passed on.
+  const int64_t w = (layout.header.width + scale - 1) / scale;
+  const int64_t h = (layout.header.height + scale - 1) / scale;
+  if (scale > 1 && (rgb.cols != w || rgb.rows != h)) {
+    fail("corrupt JPEG file (decoded at 1/" + std::to_string(scale) + " to " + std::to_string(rgb.cols) + "x" +
+         std::to_string(rgb.rows) + ", the header says " + std::to_string(w) + "x" + std::to_string(h) + ")");
+  }
+  return rgb;
 }
 
 cv::Mat decode_png(std::string_view bytes, const image_layout& layout) {
@@ -191,6 +210,15 @@ color_mode parse_color_mode(const std::string& name) {
 
 const char* color_mode_name(color_mode mode) { return mode == color_mode::l ? "L" : "RGB"; }
 
+int jpeg_draft_scale(int64_t width, int64_t height, cv::Size request) {
+  if (request.width <= 0 || request.height <= 0 || width <= 0 || height <= 0) return 1;
+  const int64_t scale = std::min(width / request.width, height / request.height);
+  for (const int s : {8, 4, 2}) {
+    if (scale >= s) return s;
+  }
+  return 1;
+}
+
 std::optional<image_header> sniff_image_header(std::string_view bytes) {
   auto layout = image_io_detail::sniff_layout(bytes);
   if (!layout) return std::nullopt;
@@ -210,7 +238,7 @@ cv::Mat decode_image(std::string_view bytes, color_mode mode, const decode_optio
   cv::Mat rgb;
   try {
     if (h.format == "JPEG") {
-      rgb = decode_jpeg(bytes, *layout);
+      rgb = decode_jpeg(bytes, *layout, jpeg_draft_scale(h.width, h.height, options.draft_size));
     } else if (h.format == "PNG") {
       rgb = decode_png(bytes, *layout);
     } else if (h.format == "BMP") {

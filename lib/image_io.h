@@ -25,7 +25,17 @@ struct decode_options {
   // Rotate/flip by the EXIF Orientation tag (PIL's ImageOps.exif_transpose). Off, as PIL's
   // Image.open ignores it.
   bool exif_transpose = false;
+  // PIL's Image.draft('RGB', (w, h)) before decoding, when not empty: a JPEG whose sides are
+  // at least twice w and h decodes reduced in libjpeg's DCT (1/2, 1/4 or 1/8: the largest
+  // that jpeg_draft_scale allows), as Image.open(f) then draft('RGB', draft_size) would.
+  // Other formats ignore it. The limits still apply to the full size, as in PIL.
+  cv::Size draft_size;
 };
+
+// PIL 9.4's JpegImageFile.draft: scale = min(W // w, H // h), then the largest of 8, 4, 2, 1
+// not above it. The decoded size is ((W + s - 1) / s, (H + s - 1) / s). 1 when the request is
+// empty or not positive.
+int jpeg_draft_scale(int64_t width, int64_t height, cv::Size request);
 
 struct image_header {
   std::string format;  // "JPEG", "PNG", "BMP", "GIF", "TIFF", "WEBP", ...

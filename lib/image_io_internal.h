@@ -49,8 +49,9 @@ int exif_orientation(std::string_view tiff);
 void check_limits(const image_header& header, const decode_options& options);
 
 // 4-component (Adobe CMYK/YCCK) JPEG decoded as PIL does: libjpeg CMYK output, inverted
-// ("CMYK;I"), then PIL's CMYK->RGB. Returns CV_8UC3 in RGB order. Throws ptjs::error.
-cv::Mat decode_cmyk_jpeg(std::string_view bytes);
+// ("CMYK;I"), then PIL's CMYK->RGB. scale (1, 2, 4, 8) is libjpeg's scale_denom (PIL's draft).
+// Returns CV_8UC3 in RGB order. Throws ptjs::error.
+cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale = 1);
 
 // First frame of a GIF as PIL's Image.open(f).convert("RGB"): CV_8UC3 RGB. Throws ptjs::error.
 cv::Mat decode_gif(std::string_view bytes, const decode_options& options);

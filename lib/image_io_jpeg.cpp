@@ -41,12 +41,14 @@ inline unsigned muldiv255(unsigned a, unsigned b) {
 // All libjpeg calls live here, with no C++ object of this frame alive across them, so the
 // longjmp from on_error skips no destructor. Returns false after a libjpeg error.
 bool run_libjpeg(jpeg_decompress_struct* cinfo, jpeg_failure* failure, std::string_view bytes,
-                 cv::Mat* out) {
+                 int scale, cv::Mat* out) {
   if (setjmp(failure->jump)) return false;
   jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
                static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(cinfo, TRUE);
   cinfo->out_color_space = JCS_CMYK;
+  cinfo->scale_num = 1;
+  cinfo->scale_denom = static_cast<unsigned>(scale);
   jpeg_start_decompress(cinfo);
   out->create(static_cast<int>(cinfo->output_height), static_cast<int>(cinfo->output_width),
               CV_8UC3);
@@ -70,7 +72,7 @@ bool run_libjpeg(jpeg_decompress_struct* cinfo, jpeg_failure* failure, std::stri
 
 }  // namespace
 
-cv::Mat decode_cmyk_jpeg(std::string_view bytes) {
+cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) {
   jpeg_decompress_struct cinfo{};
   jpeg_failure failure{};
   cinfo.err = jpeg_std_error(&failure.mgr);
@@ -82,7 +84,7 @@ cv::Mat decode_cmyk_jpeg(std::string_view bytes) {
     ~destroy_guard() { jpeg_destroy_decompress(cinfo); }
   } guard{&cinfo};
   cv::Mat out;
-  if (!run_libjpeg(&cinfo, &failure, bytes, &out)) {
+  if (!run_libjpeg(&cinfo, &failure, bytes, scale, &out)) {
     throw error(error_code::invalid_input,
                 std::string("cannot decode image: corrupt JPEG file (") + failure.message + ")");
   }
@@ -93,9 +95,13 @@ cv::Mat decode_cmyk_jpeg(std::string_view bytes) {
 
 // Without libjpeg linked directly: OpenCV's CMYK conversion, which differs from PIL's by a few
 // levels. Build with PTJS_WITH_LIBJPEG for bit-exact CMYK.
-cv::Mat decode_cmyk_jpeg(std::string_view bytes) {
+cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) {
   const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-  cv::Mat bgr = cv::imdecode(buf, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+  const int reduced = scale == 8   ? cv::IMREAD_REDUCED_COLOR_8
+                      : scale == 4 ? cv::IMREAD_REDUCED_COLOR_4
+                      : scale == 2 ? cv::IMREAD_REDUCED_COLOR_2
+                                   : cv::IMREAD_COLOR;
+  cv::Mat bgr = cv::imdecode(buf, reduced | cv::IMREAD_IGNORE_ORIENTATION);
   if (bgr.empty()) throw error(error_code::invalid_input, "cannot decode image: corrupt JPEG file");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);

@@ -42,6 +42,14 @@ T scalar_as(const std::string& source, const YAML::Node& node, const std::string
   }
 }
 
+bool scalar_bool(const std::string& source, const YAML::Node& node, const std::string& what) {
+  bool v = false;
+  if (!node.IsScalar() || !YAML::convert<bool>::decode(node, v))
+    fail_at(source, node, what + " must be true or false, got " +
+                              (node.IsScalar() ? "'" + node.Scalar() + "'" : std::string("a non-scalar")));
+  return v;
+}
+
 int positive_int(const std::string& source, const YAML::Node& node, const std::string& what) {
   const int v = scalar_as<int>(source, node, what);
   if (v <= 0) fail_at(source, node, what + " must be positive, got " + std::to_string(v));
@@ -55,7 +63,7 @@ std::string join_path(const std::string& dir, const std::string& path) {
 
 tensor_decl parse_tensor_decl(const std::string& source, const YAML::Node& node) {
   tensor_decl decl;
-  check_keys(source, node, "input: ", {"type", "name", "shape", "datatype", "mode", "exif_transpose"});
+  check_keys(source, node, "input: ", {"type", "name", "shape", "datatype", "mode", "exif_transpose", "draft"});
   if (node["name"]) decl.name = scalar_as<std::string>(source, node["name"], "input: 'name'");
   if (node["datatype"]) {
     decl.datatype = scalar_as<std::string>(source, node["datatype"], "input: 'datatype'");
@@ -88,7 +96,7 @@ void parse_input(model_spec& spec, const YAML::Node& node) {
     spec.inputs = {parse_tensor_decl(source, node)};
     return;
   }
-  check_keys(source, node, "input: ", {"type", "mode", "exif_transpose"});
+  check_keys(source, node, "input: ", {"type", "mode", "exif_transpose", "draft"});
   if (node["mode"]) {
     const auto mode = scalar_as<std::string>(source, node["mode"], "input: 'mode'");
     if (mode != "RGB" && mode != "L")
@@ -96,7 +104,8 @@ void parse_input(model_spec& spec, const YAML::Node& node) {
     spec.mode = parse_color_mode(mode);
   }
   if (node["exif_transpose"])
-    spec.exif_transpose = scalar_as<bool>(source, node["exif_transpose"], "input: 'exif_transpose'");
+    spec.exif_transpose = scalar_bool(source, node["exif_transpose"], "input: 'exif_transpose'");
+  if (node["draft"]) spec.draft = scalar_bool(source, node["draft"], "input: 'draft'");
 }
 
 void parse_postprocess(model_spec& spec, const YAML::Node& node) {
@@ -220,6 +229,7 @@ model_spec merge_specs(const model_spec& base, const model_spec& overlay) {
     out.input_type = overlay.input_type;
     out.mode = overlay.mode;
     out.exif_transpose = overlay.exif_transpose;
+    out.draft = overlay.draft;
     out.inputs = overlay.inputs;
   }
   if (overlay.gives("preprocess")) out.preprocess = overlay.preprocess;
@@ -232,6 +242,12 @@ model_spec merge_specs(const model_spec& base, const model_spec& overlay) {
   for (const auto& key : overlay.given_keys)
     if (!out.gives(key)) out.given_keys.push_back(key);
   return out;
+}
+
+decode_options decode_options_for(const model_spec& spec, const pipeline& steps, decode_options base) {
+  base.exif_transpose = spec.exif_transpose;
+  base.draft_size = spec.draft && spec.input_type == "image" ? steps.draft_request() : cv::Size();
+  return base;
 }
 
 YAML::Node imagenet_preset() {

@@ -12,6 +12,8 @@
 
 namespace ptjs {
 
+class pipeline;
+
 // One declared input or output tensor (for `input: {type: tensor, ...}` models).
 struct tensor_decl {
   std::string name;            // empty: named after the forward argument
@@ -35,6 +37,7 @@ struct model_spec {
   std::string input_type = "image";  // image | tensor
   color_mode mode = color_mode::rgb;
   bool exif_transpose = false;
+  bool draft = false;                // input.draft: decode JPEGs reduced, as PIL's Image.draft
   std::vector<tensor_decl> inputs;   // tensor models
   YAML::Node preprocess;             // null: none given (image models then get the ImageNet preset)
   std::vector<postprocess_step> postprocess;  // empty: none given
@@ -55,6 +58,10 @@ model_spec load_model_spec(const std::string& path);
 
 // Applies the keys `overlay` gives on top of `base` (used for --pipeline over a model's own spec).
 model_spec merge_specs(const model_spec& base, const model_spec& overlay);
+
+// How to decode inputs for this spec and its pipeline: `base` (limits) with the spec's
+// exif_transpose and, when the spec asks for draft, the pipeline's draft request.
+decode_options decode_options_for(const model_spec& spec, const pipeline& steps, decode_options base = {});
 
 // ImageNet classification defaults: torchvision's ImageClassification preset (resize 256,
 // crop 224, bilinear, ImageNet mean/std), Softmax + TopK 5.

@@ -169,15 +169,14 @@ struct job {
   const resolved_model& resolved;
   const postprocessor& post;
   std::vector<std::string> files;
+  decode_options decode;
 };
 
 item preprocess_one(const job& j, const std::string& path) {
   item out;
   try {
-    decode_options decode;
-    decode.exif_transpose = j.resolved.spec.exif_transpose;
     sample s;
-    s.mat = decode_image(read_file_bytes(path), j.resolved.spec.mode, decode);
+    s.mat = decode_image(read_file_bytes(path), j.resolved.spec.mode, j.decode);
     s = j.resolved.preprocess.run(std::move(s));
     if (!s.is_tensor)
       throw error(error_code::invalid_config, "the pipeline ends with an image, not a tensor: add ToTensor or PILToTensor");
@@ -307,6 +306,7 @@ int run_batch(const run_options& o) {
   try {
     resolve_options ro{o.model, o.pipeline, o.device};
     resolved = resolve_model(ro, builtin_registry(), o.quiet ? nullptr : &std::cerr);
+    if (o.draft) resolved.spec.draft = true;
     if (resolved.spec.input_type != "image")
       return usage_error(o.model + ": ptjs run scores image files; this model takes tensors (use ptjs serve's /v2 infer)");
     auto steps = resolved.spec.postprocess;
@@ -347,7 +347,7 @@ int run_batch(const run_options& o) {
   }
 
   record_writer writer(fd, o.format == "csv" ? output_format::csv : output_format::jsonl, write_header);
-  const job j{resolved, *post, files};
+  const job j{resolved, *post, files, decode_options_for(resolved.spec, resolved.preprocess)};
   const size_t total = files.size();
   const int workers = o.workers > 0 ? o.workers : default_preprocess_threads();
   work_window window(total, static_cast<size_t>(o.batch_size) * 2 + static_cast<size_t>(workers) * 2);

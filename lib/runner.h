@@ -21,6 +21,7 @@ struct run_options {
   int topk = 0;                     // 0: from the spec
   std::string labels;
   std::string device;
+  bool draft = false;               // --draft: input.draft on, whatever the spec says
   int progress = -1;                // -1: when stderr is a terminal; 0 off; 1 on
   bool quiet = false;
   bool fail_fast = false;

@@ -7,7 +7,8 @@ crop with the aspect ratio of a typical size (300x300 up to 1280x720, landscape 
 resized with Pillow LANCZOS. About 4 in 5 are JPEG (quality 75..95), the rest PNG; the
 grayscale sources stay 8-bit grayscale. --large writes 4000x3000 (12 megapixel) JPEGs
 instead: upscaled with LANCZOS plus mild Gaussian noise (sigma 3), quality 92, so they compress like camera photos.
-Deterministic: the same --count/--seed/--large give byte-identical files.
+--quality Q sets every JPEG's quality. Deterministic: the same --count/--seed/--large/--quality
+give byte-identical files.
 
   scripts/photos.py --out /tmp/photos --count 200
   scripts/photos.py --out /tmp/big --count 8 --large
@@ -38,7 +39,7 @@ def crop_to_aspect(img, w, h, rng):
     return img.crop((x, y, x + cw, y + ch))
 
 
-def make(k, rng, large, sources):
+def make(k, rng, large, sources, quality=None):
     name = SOURCES[k % len(SOURCES)]
     w, h = LARGE if large else rng.choice(SIZES)
     img = crop_to_aspect(sources[name], w, h, rng).resize((w, h), Image.LANCZOS)
@@ -49,7 +50,8 @@ def make(k, rng, large, sources):
     stem = f"{k:04d}_{os.path.splitext(name)[0]}"
     if not large and rng.random() < 0.2:
         return stem + ".png", img, {"format": "PNG"}
-    return stem + ".jpg", img, {"format": "JPEG", "quality": 92 if large else rng.randint(75, 95)}
+    q = rng.randint(75, 95) if not large else 92
+    return stem + ".jpg", img, {"format": "JPEG", "quality": quality or q}
 
 
 def main():
@@ -59,6 +61,7 @@ def main():
     ap.add_argument("--out", required=True, help="folder to write (created)")
     ap.add_argument("--count", type=int, default=32)
     ap.add_argument("--large", action="store_true", help="4000x3000 JPEGs")
+    ap.add_argument("--quality", type=int, help="JPEG quality for every JPEG (default: 92 with --large, else 75..95)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
@@ -70,7 +73,7 @@ def main():
     rng = random.Random(args.seed)
     total = 0
     for k in range(args.count):
-        fname, img, opts = make(k, rng, args.large, sources)
+        fname, img, opts = make(k, rng, args.large, sources, args.quality)
         path = os.path.join(args.out, fname)
         img.save(path, **opts)
         total += os.path.getsize(path)

@@ -18,6 +18,7 @@ class convert_image_dtype : public transform {
 
   sample apply(sample in) const override;
   std::string repr() const override;
+  size_effect effect_on_size() const override { return {true, {}}; }
 
  private:
   int depth_;

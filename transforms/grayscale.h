@@ -20,6 +20,7 @@ class grayscale : public transform {
 
   sample apply(sample in) const override;
   std::string repr() const override;
+  size_effect effect_on_size() const override { return {true, {}}; }
 
  private:
   int num_output_channels_;

@@ -21,6 +21,7 @@ class normalize : public transform {
 
   sample apply(sample in) const override;
   std::string repr() const override;
+  size_effect effect_on_size() const override { return {true, {}}; }
 
  private:
   std::vector<double> mean_, std_;  // as written, for repr()

@@ -15,6 +15,7 @@ class pil_to_tensor : public transform {
   static std::unique_ptr<transform> from_args(transform_args& args);
   sample apply(sample in) const override;
   std::string repr() const override { return "PILToTensor()"; }
+  size_effect effect_on_size() const override { return {true, {}}; }
 };
 
 }  // namespace ptjs

@@ -266,6 +266,14 @@ sample pipeline::run(sample in) const {
   return in;
 }
 
+cv::Size pipeline::draft_request() const {
+  for (const auto& step : steps_) {
+    const size_effect effect = step->effect_on_size();
+    if (!effect.keeps_size) return effect.draft_request;
+  }
+  return {};
+}
+
 std::vector<std::string> pipeline::describe() const {
   std::vector<std::string> out;
   for (const auto& step : steps_) out.push_back(step->repr());

@@ -104,6 +104,12 @@ class pipeline {
   std::vector<std::string> describe() const;  // one repr() per step
   size_t size() const { return steps_.size(); }
 
+  // The (w, h) to hand to PIL's Image.draft('RGB', (w, h)) before decoding (`input.draft`):
+  // what the first step that changes the image size requests (Resize to an int or [h, w]);
+  // empty when that step requests none (a crop, a pad, Resize with max_size) or no step
+  // changes the size.
+  cv::Size draft_request() const;
+
  private:
   std::vector<std::shared_ptr<const transform>> steps_;
 };

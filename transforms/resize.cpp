@@ -156,6 +156,12 @@ sample resize::apply(sample in) const {
   return in;
 }
 
+size_effect resize::effect_on_size() const {
+  if (max_size_) return {};
+  if (size_.size() == 1) return {false, cv::Size(size_[0], size_[0])};
+  return {false, cv::Size(size_[1], size_[0])};
+}
+
 std::string resize::repr() const {
   const std::string size = size_is_int_ ? std::to_string(size_[0]) : py_list(size_);
   const std::string max_size = max_size_ ? std::to_string(*max_size_) : "None";

@@ -39,6 +39,10 @@ class resize : public transform {
 
   sample apply(sample in) const override;
   std::string repr() const override;
+  // Draft requests: S (or [S]) asks for (S, S), [h, w] for (w, h): both keep each side of the
+  // reduced image at least as large as the side it is resized to. With max_size: none
+  // (a conservative choice: the full decode).
+  size_effect effect_on_size() const override;
 
  private:
   std::vector<int> size_;

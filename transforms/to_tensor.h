@@ -15,6 +15,7 @@ class to_tensor : public transform {
   static std::unique_ptr<transform> from_args(transform_args& args);
   sample apply(sample in) const override;
   std::string repr() const override { return "ToTensor()"; }
+  size_effect effect_on_size() const override { return {true, {}}; }
 };
 
 // uint8 -> float32 v / 255.f, the conversion ToTensor and ConvertImageDtype share.

@@ -3,9 +3,19 @@
 
 #include <string>
 
+#include <opencv2/core.hpp>
+
 #include "sample.h"
 
 namespace ptjs {
+
+// What a step does to the image's size, for decoding JPEGs already reduced (`input.draft`).
+struct size_effect {
+  bool keeps_size = false;  // true: the output has the input's height and width
+  // When the step changes the size: the (w, h) to request as PIL's Image.draft('RGB', (w, h))
+  // does before decoding; empty when the step cannot tolerate a reduced input.
+  cv::Size draft_request;
+};
 
 // One torchvision transform, constructed from validated arguments.
 // apply() is const and thread-safe: one instance serves every worker thread.
@@ -20,6 +30,9 @@ class transform {
   // torchvision-style repr with every argument resolved, e.g.
   // "Resize(size=[32], interpolation=bilinear, max_size=None, antialias=True)".
   virtual std::string repr() const = 0;
+
+  // The default is the safe one: the size changes and no draft is requested.
+  virtual size_effect effect_on_size() const { return {}; }
 };
 
 }  // namespace ptjs

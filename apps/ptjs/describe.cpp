@@ -9,6 +9,13 @@ void print_spec_summary(std::ostream& out, const model_spec& spec, const pipelin
   if (spec.input_type == "image") {
     out << "input: image, mode " << color_mode_name(spec.mode)
         << (spec.exif_transpose ? ", EXIF orientation applied" : "") << "\n";
+    if (spec.draft) {
+      const cv::Size request = preprocess.draft_request();
+      out << "draft: " << (request.empty() ? std::string("on, but the pipeline's first resize requests none: full decode")
+                                            : "JPEGs decode reduced as PIL's draft('RGB', (" + std::to_string(request.width) +
+                                                  ", " + std::to_string(request.height) + "))")
+          << "\n";
+    }
     out << "preprocess:\n";
     int n = 0;
     for (const auto& step : preprocess.describe()) out << "  " << ++n << ". " << step << "\n";

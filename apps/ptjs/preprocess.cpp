@@ -14,6 +14,7 @@ struct preprocess_options {
   std::string pipeline;
   std::string input;
   std::string output;
+  bool draft = false;
 };
 
 int run_preprocess(const preprocess_options& o) {
@@ -29,16 +30,15 @@ int run_preprocess(const preprocess_options& o) {
       steps = build_pipeline(spec.preprocess && !spec.preprocess.IsNull() ? spec.preprocess : imagenet_preset(),
                              builtin_registry(), o.pipeline);
     }
+    if (o.draft) spec.draft = true;
     if (spec.input_type != "image") throw error(error_code::invalid_config, "this model takes tensors, not images: nothing to preprocess");
   } catch (const error& e) {
     std::cerr << "ptjs preprocess: " << e.what() << "\n";
     return 2;
   }
   try {
-    decode_options decode;
-    decode.exif_transpose = spec.exif_transpose;
     sample s;
-    s.mat = decode_image(read_file_bytes(o.input), spec.mode, decode);
+    s.mat = decode_image(read_file_bytes(o.input), spec.mode, decode_options_for(spec, steps));
     s = steps.run(std::move(s));
     save_npy(o.output, sample_to_npy(s));
     return 0;
@@ -56,6 +56,7 @@ void setup_preprocess(CLI::App& app, int& exit_code) {
   model->excludes(pipe);
   cmd->add_option("--input,-i", opts->input, "Image file")->required();
   cmd->add_option("--output,-o", opts->output, "Output .npy")->required();
+  cmd->add_flag("--draft", opts->draft, "Decode large JPEGs reduced as PIL's Image.draft does (input.draft: true)");
   cmd->callback([opts, &exit_code] {
     if (opts->model.empty() && opts->pipeline.empty()) throw CLI::RequiredError("--model or --pipeline");
     exit_code = run_preprocess(*opts);

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "http_server.h"
+#include "memory_budget.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "served_model.h"
@@ -77,6 +78,7 @@ class service {
 
   const server_options options_;
   metrics& stats_;
+  memory_budget decode_budget_;
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<served_model>> models_;  // guarded by mu_

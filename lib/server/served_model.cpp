@@ -55,7 +55,7 @@ served_model::served_model(std::string name, resolved_model resolved, batcher_op
       resolved_(std::move(resolved)),
       post_(resolved_.spec.postprocess, resolved_.spec.labels),
       batching_(batching),
-      decode_(decode) {
+      decode_(decode_options_for(resolved_.spec, resolved_.preprocess, decode)) {
   const auto fail = [&](const std::string& what) {
     throw error(error_code::invalid_config, "model '" + name_ + "': " + what);
   };
@@ -128,10 +128,8 @@ std::vector<host_tensor> served_model::warm_up(batch_input input) {
 }
 
 sample served_model::preprocess(std::string_view encoded) const {
-  decode_options decode = decode_;
-  decode.exif_transpose = resolved_.spec.exif_transpose;
   sample s;
-  s.mat = decode_image(encoded, resolved_.spec.mode, decode);
+  s.mat = decode_image(encoded, resolved_.spec.mode, decode_);
   try {
     s = resolved_.preprocess.run(std::move(s));
   } catch (const error&) {

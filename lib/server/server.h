@@ -30,6 +30,7 @@ struct server_options {
   int torch_threads = 0;    // libtorch intra-op threads; 0: libtorch's default
   size_t max_body_bytes = 64u << 20;
   uint64_t max_image_pixels = 40000000;
+  uint64_t max_decode_bytes = 1ull << 30;  // images being decoded at once, estimated; 0: no limit
   int read_timeout_ms = 10000;
   int request_timeout_ms = 60000;  // whole request (headers + body), else 408; 0: no limit
   int keep_alive_s = 5;

@@ -86,7 +86,7 @@ void load_server_config(const std::string& path, server_options& options) {
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   r.check_keys(root, "", {"host", "port", "models", "max_batch_size", "max_delay_ms", "queue_size", "timeout_ms",
                           "api_key", "api_key_env", "cors", "http_threads", "threads", "max_body_bytes",
-                          "max_image_pixels", "read_timeout_ms", "request_timeout_ms", "keep_alive_s",
+                          "max_image_pixels", "max_decode_bytes", "read_timeout_ms", "request_timeout_ms", "keep_alive_s",
                           "drain_timeout_s", "tls"});
   const int64_t int_max = std::numeric_limits<int>::max();
   if (root["host"]) options.host = r.get<std::string>(root, "host");
@@ -109,6 +109,8 @@ void load_server_config(const std::string& path, server_options& options) {
     options.max_body_bytes = static_cast<size_t>(r.get_int(root, "max_body_bytes", 1, std::numeric_limits<int64_t>::max()));
   if (root["max_image_pixels"])
     options.max_image_pixels = static_cast<uint64_t>(r.get_int(root, "max_image_pixels", 1, std::numeric_limits<int64_t>::max()));
+  if (root["max_decode_bytes"])
+    options.max_decode_bytes = static_cast<uint64_t>(r.get_int(root, "max_decode_bytes", 0, std::numeric_limits<int64_t>::max()));
   if (root["read_timeout_ms"]) options.read_timeout_ms = static_cast<int>(r.get_int(root, "read_timeout_ms", 1, int_max));
   if (root["request_timeout_ms"])
     options.request_timeout_ms = static_cast<int>(r.get_int(root, "request_timeout_ms", 0, int_max));

@@ -67,22 +67,26 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def ptjs_cpu(ptjs, model, files):
-    """CPU seconds (user+sys) of one `ptjs run` over files."""
+def ptjs_cpu(ptjs, model, files, extra=()):
+    """CPU seconds (user+sys) of one `ptjs run` over files (extra: more `ptjs run` arguments)."""
     before = children_cpu()
     r = subprocess.run([ptjs, "run", "--model", model, "--input", "-", "--workers", "1", "--threads", "1",
-                        "--batch-size", "16", "--quiet", "--output", os.devnull],
+                        "--batch-size", "16", "--quiet", "--output", os.devnull, *extra],
                        input="".join(f + "\n" for f in files).encode(), capture_output=True)
     if r.returncode != 0:
         sys.exit(f"ptjs run failed ({r.returncode}): {r.stderr.decode()}")
     return children_cpu() - before
 
 
-def python_cpu(files):
+def python_cpu(files, draft=False):
+    """CPU seconds of Image.open + convert("RGB") + the preset over files; draft=True calls
+    im.draft("RGB", (256, 256)) first (JPEGs decode reduced, as PIL's thumbnail does)."""
     preset = ImageClassification(crop_size=224, resize_size=256)
     start = time.process_time()
     for f in files:
         with Image.open(f) as im:
+            if draft:
+                im.draft("RGB", (256, 256))
             x = preset(im.convert("RGB"))
     assert x.shape == (3, 224, 224)
     return time.process_time() - start

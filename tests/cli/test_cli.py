@@ -290,6 +290,70 @@ class CliTest(unittest.TestCase):
         self.assertEqual(x.dtype, np.float32)
         self.assertEqual(x.ndim, 3)
 
+    def big_jpeg(self, name="big.jpg", size=(1100, 1030)):
+        """A real photo upscaled to a JPEG that PIL's draft reduces by 4 for Resize 256."""
+        from PIL import Image
+        path = os.path.join(self.tmp, name)
+        with Image.open("/usr/lib/python3/dist-packages/skimage/data/astronaut.png") as im:
+            im.convert("RGB").resize(size, Image.LANCZOS).save(path, quality=90)
+        return path
+
+    def test_preprocess_draft_flag(self):
+        import numpy as np
+        import torch
+        from PIL import Image
+        from torchvision.transforms._presets import ImageClassification
+        big = self.big_jpeg()
+        png = os.path.join(self.tmp, "big.png")
+        Image.open(big).save(png)
+        pipe = self.write("p.yaml", b"input: {type: image, mode: RGB}\n"
+                                    b"preprocess: {preset: ImageClassification, crop_size: 224}\n")
+        torch.set_num_threads(1)
+
+        def npy(path, *flags):
+            out = os.path.join(self.tmp, "x.npy")
+            r = ptjs("preprocess", "--pipeline", pipe, "--input", path, "--output", out, *flags)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            return np.load(out)
+
+        def pil(path, draft):
+            with Image.open(path) as im:
+                if draft:
+                    im.draft("RGB", (256, 256))
+                    self.assertEqual(im.size, (275, 258))  # 1100x1030 / 4, rounded up
+                return ImageClassification(crop_size=224)(im.convert("RGB")).numpy()
+
+        full, draft = npy(big), npy(big, "--draft")
+        self.assertTrue(np.array_equal(full, pil(big, False)))
+        self.assertTrue(np.array_equal(draft, pil(big, True)))
+        self.assertFalse(np.array_equal(full, draft))
+        self.assertTrue(np.array_equal(npy(png, "--draft"), npy(png)))  # not a JPEG: full decode
+
+    def test_run_draft_flag_and_spec_key(self):
+        big = self.big_jpeg()
+        draft_pipe = self.write("d.yaml", b"input: {type: image, mode: L, draft: true}\n")
+        default = ptjs("run", "--model", DIGITS_PT, "--input", big, "--quiet", "--topk", "10")
+        flag = ptjs("run", "--model", DIGITS_PT, "--input", big, "--quiet", "--topk", "10", "--draft")
+        spec = ptjs("run", "--model", DIGITS_PT, "--input", big, "--quiet", "--topk", "10", "--pipeline", draft_pipe)
+        for r in (default, flag, spec):
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(flag.stdout, spec.stdout)
+        self.assertNotEqual(flag.stdout, default.stdout)
+        self.assertEqual(len(jsonl(flag.stdout)[0]["predictions"]), 10)
+
+    def test_validate_shows_draft_and_bad_value(self):
+        spec = self.write("s.yaml", f"name: x\nmodel: {DIGITS_PT}\ninput: {{type: image, mode: RGB, draft: true}}\n"
+                                    "preprocess: {preset: ImageClassification, crop_size: 224}\n".encode())
+        r = ptjs("validate", spec)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("draft: JPEGs decode reduced as PIL's draft('RGB', (256, 256))", r.stdout.decode())
+        r = ptjs("validate", os.path.join(DIGITS, "model.yaml"))
+        self.assertNotIn("draft", r.stdout.decode())
+        bad = self.write("b.yaml", b"name: x\nmodel: m.pt\ninput:\n  draft: yes please\n")
+        r = ptjs("validate", bad)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("b.yaml:4:10: input: 'draft' must be true or false, got 'yes please'", r.stderr.decode())
+
     def test_multi_output_model_raw(self):
         model = os.path.join(GEN, "models", "tuple_out.pt")
         folder = self.copy_digits(3)

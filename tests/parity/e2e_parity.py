@@ -5,7 +5,9 @@ For every case of e2e_cases.yaml (image file x pipeline x mode) it compares what
 the model with T(Image.open(f).convert(mode)) (torchvision 0.14, Pillow 9.4), reports the max
 and mean absolute difference per case, and fails unless each case is within its group's
 tolerance (0 for the PIL path) or a listed known difference. A case that torchvision refuses
-must be refused by ptjs too, and the other way round.
+must be refused by ptjs too, and the other way round. Pipelines marked `draft` run with
+`input: {draft: true}` against `im.draft('RGB', request); T(im.convert(mode))`, the request
+worked out here from the pipeline, independently of ptjs.
 
 How ptjs is run: libtorch makes every ptjs process take ~1 s to start, so one process per case
 would not fit the test budget. Each (pipeline, mode) is one `ptjs run` of an identity
@@ -72,6 +74,51 @@ def make_sizes(specs, out_dir):
     return files
 
 
+def make_large_jpegs(specs, out_dir):
+    """'<photo>:<W>x<H>[:progressive|:cmyk|:png]' upscaled with Pillow (LANCZOS) to camera-like
+    sizes and written as quality-90 JPEG (or lossless PNG), so that PIL's draft reduces them by
+    2, 4 or 8; grayscale photos stay grayscale JPEGs."""
+    os.makedirs(out_dir, exist_ok=True)
+    files = []
+    for k, spec in enumerate(specs):
+        name, size, *opts = spec.split(":")
+        w, h = (int(v) for v in size.split("x"))
+        stem = os.path.splitext(name)[0]
+        ext = "png" if "png" in opts else "jpg"
+        path = os.path.join(out_dir, f"d{k:02d}_{stem}_{w}x{h}{''.join('_' + o for o in opts)}.{ext}")
+        if not os.path.exists(path):
+            with Image.open(os.path.join(SKIMAGE_DATA, name)) as im:
+                im = im.convert("L" if im.mode in ("L", "I;16") else "RGB").resize((w, h), Image.LANCZOS)
+            if "cmyk" in opts:
+                im = im.convert("CMYK")
+            save = {"format": "PNG"} if ext == "png" else {"format": "JPEG", "quality": 90,
+                                                           "progressive": "progressive" in opts}
+            im.save(path + ".tmp", **save)
+            os.replace(path + ".tmp", path)
+        files.append(path)
+    return files
+
+
+def draft_request(preprocess):
+    """The (w, h) ptjs is to hand to PIL's draft: the first step that changes the image size,
+    if it is a Resize to an int or [h, w] without max_size (or a preset's resize); else None."""
+    if isinstance(preprocess, dict):
+        size = {"ImageClassification": preprocess.get("resize_size", 256),
+                "SemanticSegmentation": preprocess.get("resize_size")}.get(preprocess["preset"])
+        return (size, size) if size else None
+    keeps_size = {"ToTensor", "PILToTensor", "ConvertImageDtype", "Normalize", "Grayscale"}
+    for item in preprocess:
+        (name, args), = item.items()
+        if name in keeps_size:
+            continue
+        args = args or {}
+        if name != "Resize" or args.get("max_size") is not None:
+            return None
+        size = args["size"] if isinstance(args["size"], list) else [args["size"]]
+        return (size[0], size[0]) if len(size) == 1 else (size[1], size[0])
+    return None
+
+
 def make_formats(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     files = []
@@ -135,7 +182,10 @@ class Run:
         self.group, self.index, self.mode, self.files, self.tolerance = group, index, mode, files, tolerance
         self.preprocess = pipe["steps"]
         self.exif = bool(pipe.get("exif_transpose"))
-        self.label = label(self.preprocess) + (" [exif_transpose]" if self.exif else "")
+        self.draft_on = bool(pipe.get("draft"))
+        self.draft = draft_request(self.preprocess) if self.draft_on else None
+        self.label = (label(self.preprocess) + (" [exif_transpose]" if self.exif else "")
+                      + (" [draft]" if self.draft_on else ""))
         self.name = f"{group}_{index}_{mode}"
         self.no_antialias = isinstance(self.preprocess, list) and any(
             (args or {}).get("antialias") is False for item in self.preprocess for args in item.values())
@@ -145,6 +195,8 @@ class Run:
         spec = {"input": {"type": "image", "mode": self.mode}, "preprocess": self.preprocess}
         if self.exif:
             spec["input"]["exif_transpose"] = True
+        if self.draft_on:
+            spec["input"]["draft"] = True
         return spec
 
 
@@ -192,12 +244,15 @@ def run_ptjs(run, work, model):
 _DECODED = {}
 
 
-def decoded(path, mode, exif):
-    """Image.open(path).convert(mode) (after ImageOps.exif_transpose if exif), cached."""
-    key = (path, mode, exif)
+def decoded(path, mode, exif, draft=None):
+    """Image.open(path).convert(mode) (after im.draft('RGB', draft) if draft, then
+    ImageOps.exif_transpose if exif), cached."""
+    key = (path, mode, exif, draft)
     if key not in _DECODED:
         try:
             with Image.open(path) as im:
+                if draft:
+                    im.draft("RGB", draft)  # a no-op for formats other than JPEG
                 _DECODED[key] = (ImageOps.exif_transpose(im) if exif else im).convert(mode)
         except Exception as e:  # noqa: BLE001 - a refusal is the reference
             _DECODED[key] = f"{type(e).__name__}: {e}"
@@ -208,7 +263,7 @@ def reference(run, path, literal=False):
     """torchvision's output for one case as a float32 array, or its error message.
     literal=True runs T.Resize(antialias=False) on the PIL image as torchvision does (ignoring
     antialias) instead of the tensor path ptjs follows."""
-    img = decoded(path, run.mode, run.exif)
+    img = decoded(path, run.mode, run.exif, run.draft)
     if isinstance(img, str):
         return img
     try:
@@ -403,6 +458,9 @@ def main():
     image_sets = {}
     if "sizes" in needed:
         image_sets["sizes"] = make_sizes(cases_spec["images"]["sizes"], os.path.join(work, "sizes"))
+    if "large_jpegs" in needed:
+        image_sets["large_jpegs"] = make_large_jpegs(cases_spec["images"]["large_jpegs"],
+                                                     os.path.join(work, "large_jpegs"))
     if "formats" in needed:
         image_sets["formats"] = make_formats(os.path.join(work, "formats"))
     if "photos" in needed:

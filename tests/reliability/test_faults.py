@@ -5,6 +5,7 @@ clients. Real binary, loopback only; every loop is bounded in count and time.
 Environment (set by tests/reliability/CMakeLists.txt): PTJS_BIN, PTJS_SOURCE_DIR, PTJS_GEN_DIR.
 """
 import http.client
+import io
 import json
 import os
 import shutil
@@ -131,6 +132,46 @@ class SigtermUnderLoad(unittest.TestCase):
         self.assertEqual(code, 1, server.stderr())
         self.assertLess(took, 1 + 3.0)
         self.assertIn("requests still in flight after 1 s (--drain-timeout-s)", server.stderr())
+
+
+class DecodeMemory(unittest.TestCase):
+    CLIENTS = 12
+
+    def peak_growth_mb(self, decode_bytes):
+        """Peak resident memory over the warmed-up server while CLIENTS post a 12-megapixel PNG
+        each at once (every request answered 200), in MB."""
+        big = io.BytesIO()
+        Image.linear_gradient("L").resize((4000, 3000)).convert("RGB").save(big, "PNG")
+        body = big.getvalue()  # tens of KB: the cost is in decoding, not uploading
+        with Server(["--model", "digits=" + DIGITS_PT, "--http-threads", "16",
+                     "--max-decode-bytes", str(decode_bytes)]) as server:
+            code, _, data = server.request("POST", "/predictions/digits", body, {"Content-Type": "image/png"})
+            self.assertEqual(code, 200, data)
+            base = self.hwm_kb(server)
+            codes = []
+            threads = [threading.Thread(target=lambda: codes.append(server.request(
+                "POST", "/predictions/digits", body, {"Content-Type": "image/png"}, timeout=120)[0]))
+                for _ in range(self.CLIENTS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(180)
+            self.assertEqual(codes, [200] * self.CLIENTS)
+            return (self.hwm_kb(server) - base) / 1024
+
+    @staticmethod
+    def hwm_kb(server):
+        with open(f"/proc/{server.proc.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+    def test_the_decode_budget_bounds_memory_and_every_request_is_served(self):
+        # One 12-megapixel image takes about 72 MB by the estimate (6 bytes a pixel): a budget
+        # of 80 MB decodes one at a time.
+        bounded = self.peak_growth_mb(80 << 20)
+        unbounded = self.peak_growth_mb(0)
+        print(f"peak growth: {bounded:.0f} MB with an 80 MB budget, {unbounded:.0f} MB without")
+        self.assertLess(bounded, 200, f"budget not enforced: +{bounded:.0f} MB")
+        self.assertGreater(unbounded, bounded + 150, "the test does not load the server enough to tell")
 
 
 class KillAndResume(unittest.TestCase):

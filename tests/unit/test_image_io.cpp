@@ -281,6 +281,91 @@ TEST(image_io_errors, mutated_files_never_crash) {
   }
 }
 
+// --- draft (PIL's JpegImageFile.draft) ---------------------------------------------------------
+// Bit-exactness against PIL's own draft on real photos is tests/parity (group draft); here the
+// scale choice and what each format does with a request.
+
+TEST(image_io_draft, scale_is_pils_choice) {
+  struct scale_case {
+    int64_t w, h;
+    cv::Size request;
+    int want;
+  };
+  const scale_case cases[] = {
+      {4000, 3000, {256, 256}, 8},  // min(15, 11) = 11 -> 8
+      {2048, 2048, {256, 256}, 8},  {2047, 4000, {256, 256}, 4},  // 7 -> 4
+      {1600, 1200, {256, 256}, 4},  {1023, 1023, {256, 256}, 2},  // 3 -> 2
+      {512, 900, {256, 256}, 2},    {511, 900, {256, 256}, 1},    {256, 256, {256, 256}, 1},
+      {100, 100, {256, 256}, 1},    // smaller than asked: 0 -> 1
+      {1600, 1200, {150, 100}, 8},  // Resize([100, 150]): min(10, 12)
+      {1600, 1200, {1600, 10}, 1},  // the width decides
+      {4000, 3000, {}, 1},          {4000, 3000, {0, 0}, 1},       {4000, 3000, {-4, 4}, 1},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::to_string(c.w) + "x" + std::to_string(c.h) + " asked " + std::to_string(c.request.width) +
+                 "x" + std::to_string(c.request.height));
+    EXPECT_EQ(ptjs::jpeg_draft_scale(c.w, c.h, c.request), c.want);
+  }
+}
+
+TEST(image_io_draft, jpegs_decode_reduced_to_pils_size) {
+  // (file, request) -> PIL's size after draft: ((W + s - 1) // s, (H + s - 1) // s).
+  struct size_case {
+    const char* file;
+    cv::Size request, want;
+  };
+  const size_case cases[] = {
+      {"jpeg_baseline.jpg", {32, 32}, {57, 38}},      // 451x300, scale 8
+      {"jpeg_progressive.jpg", {100, 100}, {150, 100}},  // 600x400, scale 4
+      {"jpeg_camera_file.jpg", {400, 400}, {500, 436}},  // 1000x872, scale 2
+      {"jpeg_gray.jpg", {32, 32}, {32, 32}},          // 256x256, scale 8
+      {"jpeg_cmyk.jpg", {100, 100}, {226, 150}},      // 451x300: min(4, 3) -> 2
+      {"jpeg_odd_size.jpg", {8, 6}, {9, 7}},          // 17x13, scale 2
+      {"jpeg_1x1.jpg", {1, 1}, {1, 1}},               // scale 1
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    const std::string bytes = slurp(images_dir + "/formats/" + c.file);
+    ptjs::decode_options o;
+    o.draft_size = c.request;
+    for (const auto mode : {ptjs::color_mode::rgb, ptjs::color_mode::l}) {
+      const cv::Mat m = ptjs::decode_image(bytes, mode, o);
+      EXPECT_EQ(m.size(), c.want);
+      EXPECT_EQ(m.channels(), mode == ptjs::color_mode::rgb ? 3 : 1);
+    }
+  }
+}
+
+TEST(image_io_draft, other_formats_and_scale_1_ignore_it) {
+  ptjs::decode_options draft;
+  draft.draft_size = cv::Size(8, 8);
+  for (const char* file : {"png_rgb.png", "bmp_rgb.bmp", "webp_lossless.webp", "gif.gif", "tiff_packbits.tif",
+                           "jpeg_1x1.jpg"}) {
+    SCOPED_TRACE(file);
+    const std::string bytes = slurp(images_dir + "/formats/" + file);
+    EXPECT_EQ(compare(ptjs::decode_image(bytes, ptjs::color_mode::rgb, draft),
+                      ptjs::decode_image(bytes, ptjs::color_mode::rgb)), "");
+  }
+  // A request as large as the image: scale 1, the full decode.
+  const std::string jpeg = slurp(images_dir + "/formats/jpeg_baseline.jpg");
+  draft.draft_size = cv::Size(300, 300);
+  EXPECT_EQ(compare(ptjs::decode_image(jpeg, ptjs::color_mode::rgb, draft),
+                    load_u8_npy(images_dir + "/formats/jpeg_baseline.RGB.npy")), "");
+}
+
+// Limits are checked on the full size, before decoding, as PIL does.
+TEST(image_io_draft, limits_apply_to_the_full_size) {
+  ptjs::decode_options o;
+  o.draft_size = cv::Size(8, 8);
+  o.max_pixels = 451 * 300 - 1;
+  try {
+    ptjs::decode_image(slurp(images_dir + "/formats/jpeg_baseline.jpg"), ptjs::color_mode::rgb, o);
+    FAIL() << "decoded over the pixel limit";
+  } catch (const ptjs::error& e) {
+    EXPECT_EQ(e.code(), ptjs::error_code::too_large);
+  }
+}
+
 // --- files and modes --------------------------------------------------------------------------
 
 TEST(image_io_files, read_file_bytes) {

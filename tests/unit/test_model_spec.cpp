@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "model_spec.h"
+#include "registry.h"
 
 namespace ptjs {
 namespace {
@@ -55,7 +56,10 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"invalid_yaml.yaml", "invalid_yaml.yaml:3:1: not valid YAML"},
         bad_case{"invalid_device.yaml", "invalid_device.yaml:2:9: 'device' must be cpu, cuda or cuda:N, got 'tpu'"},
         bad_case{"invalid_labels_file.yaml", "cannot read labels file"},
-        bad_case{"invalid_softmax_arg.yaml", "invalid_softmax_arg.yaml:3:23: Softmax: unknown key 'axis' (accepted: dim)"}));
+        bad_case{"invalid_softmax_arg.yaml", "invalid_softmax_arg.yaml:3:23: Softmax: unknown key 'axis' (accepted: dim)"},
+        bad_case{"invalid_draft.yaml", "invalid_draft.yaml:2:29: input: 'draft' must be true or false, got 'maybe'"},
+        bad_case{"invalid_draft_key.yaml",
+                 "invalid_draft_key.yaml:4:3: input: unknown key 'drafts' (accepted: type, mode, exif_transpose, draft)"}));
 
 TEST(model_spec, merge_overrides_only_given_keys) {
   const auto base = parse_model_spec("name: m\nlabels: [x, y]\npostprocess:\n  - Argmax: {}\n", "base.yaml", ".");
@@ -73,6 +77,33 @@ TEST(model_spec, tensor_input_declares_shape_and_datatype) {
   EXPECT_EQ(spec.inputs[0].shape, (std::vector<int64_t>{-1, 4}));
   EXPECT_EQ(spec.inputs[0].datatype, "INT64");
   EXPECT_EQ(spec.inputs[0].name, "x");
+}
+
+TEST(model_spec, draft_is_off_by_default_and_asks_the_pipeline) {
+  transform_registry registry;
+  register_builtin_transforms(registry);
+  const pipeline preset = build_pipeline(imagenet_preset(), registry, "preset");
+  const pipeline crop_first = build_pipeline(YAML::Load("[CenterCrop: {size: 8}, Resize: {size: 4}]"), registry, "p");
+
+  const auto off = parse_model_spec("input: {type: image, exif_transpose: true}\n", "off.yaml", ".");
+  EXPECT_FALSE(off.draft);
+  EXPECT_TRUE(decode_options_for(off, preset).draft_size.empty());
+  EXPECT_TRUE(decode_options_for(off, preset).exif_transpose);
+
+  const auto on = parse_model_spec("input: {type: image, draft: true}\n", "on.yaml", ".");
+  EXPECT_TRUE(on.draft);
+  decode_options limits;
+  limits.max_pixels = 1000;
+  const decode_options o = decode_options_for(on, preset, limits);
+  EXPECT_EQ(o.draft_size, cv::Size(256, 256));
+  EXPECT_EQ(o.max_pixels, 1000u);
+  EXPECT_FALSE(o.exif_transpose);
+  EXPECT_TRUE(decode_options_for(on, crop_first).draft_size.empty());
+
+  // A pipeline file that gives `input` decides draft; one that does not keeps the model's.
+  const auto merged = merge_specs(off, on);
+  EXPECT_TRUE(merged.draft);
+  EXPECT_TRUE(merge_specs(on, parse_model_spec("preprocess: []\n", "p.yaml", ".")).draft);
 }
 
 }  // namespace

@@ -30,6 +30,37 @@ TEST(registry, valid_pipeline_builds_and_describes) {
   EXPECT_EQ(out.mat.size(), cv::Size(28, 28));
 }
 
+// input.draft: what the first step that changes the size asks PIL's draft for, (w, h).
+TEST(registry, draft_request_is_the_first_resize) {
+  struct request_case {
+    const char* preprocess;
+    cv::Size want;  // empty: no draft
+  };
+  const request_case cases[] = {
+      {"{preset: ImageClassification, crop_size: 224}", {256, 256}},
+      {"{preset: ImageClassification, crop_size: 224, resize_size: 232}", {232, 232}},
+      {"{preset: SemanticSegmentation, resize_size: 520}", {520, 520}},
+      {"{preset: SemanticSegmentation, resize_size: null}", {}},
+      {"{preset: ObjectDetection}", {}},
+      {"[Resize: {size: 32}, CenterCrop: {size: 28}, ToTensor: {}]", {32, 32}},
+      {"[Resize: {size: [32]}, ToTensor: {}]", {32, 32}},
+      {"[Resize: {size: [100, 150]}, ToTensor: {}]", {150, 100}},  // [h, w] -> (w, h)
+      {"[Grayscale: {}, Resize: {size: 48}, ToTensor: {}]", {48, 48}},
+      {"[ToTensor: {}, Normalize: {mean: [0.5], std: [0.5]}, Resize: {size: 40}]", {40, 40}},
+      {"[PILToTensor: {}, ConvertImageDtype: {dtype: float32}, Resize: {size: 24}]", {24, 24}},
+      {"[Resize: {size: 40, max_size: 64}, ToTensor: {}]", {}},
+      {"[CenterCrop: {size: 64}, Resize: {size: 32}, ToTensor: {}]", {}},
+      {"[Pad: {padding: 2}, Resize: {size: 32}, ToTensor: {}]", {}},
+      {"[ToTensor: {}]", {}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.preprocess);
+    const pipeline p = build_pipeline(YAML::Load(c.preprocess), test::builtin_registry(), "x.yaml");
+    EXPECT_EQ(p.draft_request(), c.want);
+  }
+  EXPECT_EQ(pipeline().draft_request(), cv::Size());
+}
+
 TEST(registry, negative_size) {
   EXPECT_EQ(pipeline_error("name: x\npreprocess:\n  - Resize: {size: -3}\n"),
             "configs/x.yaml:3:20: Resize: 'size' must be positive, got -3");
