@@ -18,7 +18,7 @@
 #   --keep-going   fuzz on after a crash (libFuzzer -fork=1 -ignore_crashes=1 ...), then list
 #                  the distinct crashes, one reproducer each: for long runs while bugs are open
 # Exit: 0 no crash; 1 a target crashed, leaked, timed out or ran out of memory (the input is
-# in --crash-dir); 2 usage error or clang/libFuzzer missing (scripts/install-deps.sh --with-fuzz).
+# in --crash-dir); 2 usage error or clang/libFuzzer missing (scripts/install-deps.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds=600 build="$root/build-fuzz" crash_dir="$root/tests/fuzz/crashes" jobs=2 build_only=0 no_build=0 replay=0 keep_going=0
@@ -50,7 +50,7 @@ probe="$(mktemp -d)"
 trap 'rm -rf "$probe"' EXIT
 printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe/p.cpp"
 if ! command -v clang++ >/dev/null 2>&1 || ! clang++ -fsanitize=fuzzer,address,undefined "$probe/p.cpp" -o "$probe/p" >/dev/null 2>&1; then
-  echo "fuzz.sh: clang++ with libFuzzer is missing: scripts/install-deps.sh --with-fuzz (clang libclang-rt-14-dev)" >&2
+  echo "fuzz.sh: clang++ with libFuzzer is missing: scripts/install-deps.sh (clang libclang-rt-14-dev)" >&2
   exit 2
 fi
 

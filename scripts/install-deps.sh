@@ -2,11 +2,13 @@
 # Install the Debian 12 packages ptjs needs, with apt-get. Idempotent and quiet when
 # everything is already present (checked with dpkg-query; apt-get runs only if needed).
 #
-# usage: scripts/install-deps.sh [--with-bench] [--with-fuzz] [--all] [--dry-run]
-#   default       build + unit/CLI/HTTP/node/parity tests + demo
+# usage: scripts/install-deps.sh [--with-bench] [--all] [--dry-run]
+#   default       build + every test scripts/test.sh runs (unit/CLI/HTTP/node/parity, the
+#                 sanitizer stage) + demo, and clang + libclang-rt-14-dev for the libFuzzer
+#                 targets and the suite's fuzz smoke
 #   --with-bench  also wrk, python3-flask, gunicorn (serve benchmark baselines)
-#   --with-fuzz   also clang + libclang-rt-14-dev (libFuzzer targets)
-#   --all         both groups
+#   --with-fuzz   accepted for older scripts: clang is in the default group now
+#   --all         every group
 #   --dry-run     print what would be installed, install nothing
 # Works as root (CI, containers) or as a user with sudo.
 set -eu
@@ -15,18 +17,18 @@ BASE="build-essential cmake pkg-config ccache git ca-certificates curl
   libtorch-dev libopencv-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libjpeg62-turbo-dev
   python3-torch python3-torchvision python3-pil python3-numpy python3-yaml
-  python3-sklearn python3-skimage"
+  python3-sklearn python3-skimage
+  clang libclang-rt-14-dev"
 BENCH="wrk python3-flask gunicorn"
-FUZZ="clang libclang-rt-14-dev"
 
 groups="base" dry=0
 for arg in "$@"; do
   case "$arg" in
     --with-bench) groups="$groups bench" ;;
-    --with-fuzz)  groups="$groups fuzz" ;;
-    --all)        groups="$groups bench fuzz" ;;
+    --with-fuzz)  ;;
+    --all)        groups="$groups bench" ;;
     --dry-run)    dry=1 ;;
-    -h|--help)    sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help)    sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install-deps: unknown option: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,7 +38,6 @@ for g in $groups; do
   case "$g" in
     base)  wanted="$wanted $BASE" ;;
     bench) wanted="$wanted $BENCH" ;;
-    fuzz)  wanted="$wanted $FUZZ" ;;
   esac
 done
 

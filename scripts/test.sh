@@ -1,7 +1,34 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing, build with warnings as errors, run every test.
+# README command 2: install what is missing, build with warnings as errors, run every test, then
+# the sanitizer stage: ASan + UBSan over the unit, HTTP, CLI and bad-input tests, and TSan over
+# the server and batcher tests (scripts/sanitize.sh --ci, build-asan/ and build-tsan/).
+# PTJS_SKIP_SANITIZERS=1 skips that stage (quick local runs; CI always runs it).
+# Arguments go to the first ctest (e.g. -R cli). Exit 0 only when every stage passed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${PTJS_BUILD_DIR:-$root/build}"
 "$root/scripts/install-deps.sh"
-PTJS_BUILD_DIR="${PTJS_BUILD_DIR:-$root/build}" "$root/scripts/build.sh" -DPTJS_WERROR=ON -DPTJS_BUILD_TESTS=ON
-ctest --test-dir "${PTJS_BUILD_DIR:-$root/build}" --output-on-failure -j "$(nproc)" "$@"
+PTJS_BUILD_DIR="$build" "$root/scripts/build.sh" -DPTJS_WERROR=ON -DPTJS_BUILD_TESTS=ON
+# install-deps.sh has just installed clang and libFuzzer: the fuzz smoke must run, not skip.
+export PTJS_FUZZ_SMOKE_REQUIRED=1
+t0=$(date +%s)
+failed=()
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@" || failed+=(tests)
+echo "test.sh: tests in $(( $(date +%s) - t0 )) s" >&2
+
+if [ "${PTJS_SKIP_SANITIZERS:-0}" = 1 ]; then
+  echo "test.sh: PTJS_SKIP_SANITIZERS=1: sanitizer stage skipped" >&2
+else
+  # Sequential: each stage uses every core to build, and the server tests are timing-sensitive.
+  for kind in address thread; do
+    t=$(date +%s)
+    "$root/scripts/sanitize.sh" "$kind" --ci || failed+=("sanitize-$kind")
+    echo "test.sh: sanitizer stage $kind in $(( $(date +%s) - t )) s" >&2
+  done
+fi
+echo "test.sh: total $(( $(date +%s) - t0 )) s after the build" >&2
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test.sh: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test.sh: all passed" >&2

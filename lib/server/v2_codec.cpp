@@ -355,7 +355,10 @@ std::string base64_decode(std::string_view text) {
   return out;
 }
 
-void check_json_depth(std::string_view text, int max_depth) {
+json_brackets scan_json_brackets(std::string_view text) {
+  json_brackets out;
+  out.first_value_end = text.size();
+  bool closed = false;
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -366,13 +369,18 @@ void check_json_depth(std::string_view text, int max_depth) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth)
-        throw error(error_code::invalid_input,
-                    "the request JSON is nested deeper than " + std::to_string(max_depth) + " levels");
-    } else if (c == ']' || c == '}') {
-      --depth;
+      out.max_depth = std::max(out.max_depth, ++depth);
+    } else if ((c == ']' || c == '}') && --depth == 0 && !closed) {
+      out.first_value_end = i + 1;
+      closed = true;
     }
   }
+  return out;
+}
+
+void check_json_depth(std::string_view text, int max_depth) {
+  if (scan_json_brackets(text).max_depth > max_depth)
+    throw error(error_code::invalid_input, "the request JSON is nested deeper than " + std::to_string(max_depth) + " levels");
 }
 
 }  // namespace ptjs

@@ -17,6 +17,14 @@ namespace ptjs {
 // not a stack overflow.
 void check_json_depth(std::string_view text, int max_depth = 64);
 
+// The brackets of `text` outside strings: the deepest nesting, and the index just past the
+// bracket that closes the first value (text.size() if it never closes).
+struct json_brackets {
+  int max_depth = 0;
+  size_t first_value_end = 0;
+};
+json_brackets scan_json_brackets(std::string_view text);
+
 struct v2_input {
   std::string name;
   std::string datatype;  // FP32 ... BOOL, or BYTES

@@ -16,38 +16,13 @@
 #include "error.h"
 #include "v2_codec.h"
 
-namespace {
-
-// The offset just past the first complete top-level JSON object or array (strings and escapes
-// skipped); the whole text when it never closes.
-size_t json_end(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
-      return i + 1;
-    }
-  }
-  return text.size();
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const int mode = data[0] % 3;
   std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::optional<size_t> header_length;
   if (mode == 1) {
-    header_length = json_end(body);
+    header_length = ptjs::scan_json_brackets(body).first_value_end;
   } else if (mode == 2) {
     if (body.size() < 2) return 0;
     header_length = static_cast<size_t>(static_cast<uint8_t>(body[0]) | static_cast<uint8_t>(body[1]) << 8);

@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # The fuzz smoke of the test suite: builds the libFuzzer targets in a clang build folder under
 # the ctest build dir (scripts/fuzz.sh), replays the committed seeds and reproducers, then
-# fuzzes each target for a few seconds. Skips (exit 77) when clang or libFuzzer is missing.
+# fuzzes each target for a few seconds. Skips (exit 77) when clang or libFuzzer is missing,
+# unless PTJS_FUZZ_SMOKE_REQUIRED=1 (scripts/test.sh sets it: it has just installed them), which
+# makes that a failure (exit 1) so CI cannot skip the smoke unnoticed.
 #
 # usage: tests/fuzz/smoke.sh BUILD_DIR [--build-only] [--seconds N] [TARGET...]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$1"; shift
-if ! command -v clang++ >/dev/null 2>&1; then
-  echo "SKIP: clang++ not found; the fuzz targets need clang and libFuzzer (scripts/install-deps.sh --with-fuzz)"
+skip() {
+  if [ "${PTJS_FUZZ_SMOKE_REQUIRED:-0}" = 1 ]; then
+    echo "FAIL (PTJS_FUZZ_SMOKE_REQUIRED=1): $1"
+    exit 1
+  fi
+  echo "SKIP: $1"
   exit 77
+}
+if ! command -v clang++ >/dev/null 2>&1; then
+  skip "clang++ not found; the fuzz targets need clang and libFuzzer (scripts/install-deps.sh installs them)"
 fi
 probe="$(mktemp -d)"
 printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe/p.cpp"
 if ! clang++ -fsanitize=fuzzer,address,undefined "$probe/p.cpp" -o "$probe/p" >/dev/null 2>&1; then
   rm -rf "$probe"
-  echo "SKIP: clang++ cannot link -fsanitize=fuzzer (libclang-rt-14-dev missing; scripts/install-deps.sh --with-fuzz)"
-  exit 77
+  skip "clang++ cannot link -fsanitize=fuzzer (libclang-rt-14-dev missing; scripts/install-deps.sh installs it)"
 fi
 rm -rf "$probe"
 if [ "${1:-}" = --build-only ]; then
