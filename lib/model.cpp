@@ -297,10 +297,7 @@ int default_preprocess_threads() {
   return std::max(1, cores / 4);
 }
 
-int default_torch_threads() {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores - default_preprocess_threads());
-}
+int default_torch_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 int torch_threads() { return at::get_num_threads(); }
 

@@ -295,7 +295,12 @@ int run_batch(const run_options& o) {
   if (o.resume && o.output.empty()) return usage_error("--resume needs --output FILE");
   if (o.inputs.empty()) return usage_error("no --input given");
 
-  set_torch_threads(o.threads);
+  // Every core for libtorch, shared with the workers: measured on 2 cores against giving
+  // libtorch only the cores the workers leave, steady images/s: resnet18 batch 1 43 vs 30,
+  // batch 8 53 vs 32; mobilenet_v3_small batch 8 97 vs 58, batch 1 44 vs 56 (its forwards are
+  // too short to gain). Choosing per run by measuring does not work: oneDNN keeps the thread
+  // count its primitives were first created with.
+  set_torch_threads(o.threads > 0 ? o.threads : default_torch_threads());
   cv::setNumThreads(0);  // our workers are the parallelism; OpenCV's own pool would oversubscribe
 
   resolved_model resolved;

@@ -36,7 +36,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
   auto* cors = cmd->add_option("--cors", flags->cors_origin, "Allow browser calls from ORIGIN (or *)");
   auto* http_threads = cmd->add_option("--http-threads", flags->http_threads, "Connections served at once (default: from the batch sizes)")
                            ->check(CLI::Range(1, 4096));
-  auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch intra-op threads (default: three quarters of the cores, at least 1)")
+  auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch intra-op threads (default: every core)")
                       ->check(CLI::NonNegativeNumber);
   auto* body = cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body, else 413 (default 64 MiB)")
                    ->check(CLI::PositiveNumber);

@@ -29,8 +29,8 @@ py=/usr/bin/python3
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cores="$(nproc)"
-# ptjs's default split: a quarter of the cores preprocess, the rest run forward.
-ptjs_threads=$(( cores - (cores / 4 > 1 ? cores / 4 : 1) )); [ "$ptjs_threads" -lt 1 ] && ptjs_threads=1
+# ptjs's default: libtorch gets every core (the preprocessing workers share them).
+ptjs_threads="$cores"
 
 "$py" "$root/scripts/photos.py" --out "$work/photos2" --count "$(( 2 * count ))" > /dev/null
 mkdir -p "$work/photos1"
