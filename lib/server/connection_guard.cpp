@@ -154,6 +154,9 @@ void connection_guard::check(clock::time_point now) {
     }
     // A connection the transport has not reported on yet was accepted at most one pass ago.
     if (added) c.armed = now;
+    // One the transport reported on first (a request answered before any pass found it): what
+    // it read so far belongs to that request, the next head starts here at most.
+    if (!added && c.fd < 0) c.bytes_at_arm = bytes_read(s.fd);
     c.fd = s.fd;
     c.inode = s.inode;
     c.seen = true;

@@ -239,6 +239,25 @@ TEST(ConnectionGuard, AReportBeforeAnyPassStartsTheClockThen) {
   close_both(c);
 }
 
+TEST(ConnectionGuard, ARequestAnsweredBeforeAnyPassDoesNotCountTowardsTheNextHead) {
+  loopback net;
+  connection_guard guard(net.port, {std::chrono::milliseconds(0), 100}, false);
+  auto c = net.connect();
+  send_bytes(c, 5000);  // a whole first request with its body, read, answered...
+  guard.headers_read(c.peer);
+  guard.request_read(c.peer);
+  guard.response_sent(c.peer, false);  // ...all before the guard's first pass
+  guard.check(connection_guard::clock::now());
+  EXPECT_EQ(guard.closed(), 0u);
+  send_bytes(c, 100);
+  guard.check(connection_guard::clock::now());
+  EXPECT_EQ(guard.closed(), 0u);
+  send_bytes(c, 1);
+  guard.check(connection_guard::clock::now());
+  EXPECT_EQ(guard.closed(), 1u);
+  close_both(c);
+}
+
 TEST(ConnectionGuard, LetsGoOfConnectionsThatAreGone) {
   loopback net;
   connection_guard guard(net.port, {kTimeout, 0}, false);
