@@ -51,13 +51,21 @@ std::string peer_of(int fd, int port) {
 
 // Bytes the server has read from a TCP connection since it opened: received, less what still
 // waits in the socket (0 if unknown). Counting what arrived instead would blame a request's
-// head for its body, which can arrive before the head is parsed.
+// head for its body, which can arrive before the head is parsed. The two counts come from two
+// calls: data arriving between them would skew the difference, so the waiting count is taken
+// on both sides and the pair retried until they agree.
 uint64_t bytes_read(int fd) {
-  tcp_info info{};
-  socklen_t len = sizeof info;
-  int waiting = 0;
-  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 || ::ioctl(fd, SIOCINQ, &waiting) != 0) return 0;
-  return info.tcpi_bytes_received - static_cast<uint64_t>(std::max(waiting, 0));
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    int before = 0, after = 0;
+    if (::ioctl(fd, SIOCINQ, &before) != 0 || ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        ::ioctl(fd, SIOCINQ, &after) != 0)
+      return 0;
+    if (before == after && info.tcpi_bytes_received >= static_cast<uint64_t>(std::max(after, 0)))
+      return info.tcpi_bytes_received - static_cast<uint64_t>(std::max(after, 0));
+  }
+  return 0;
 }
 
 // The server's open connections: every socket of this process on the server's local port that
@@ -118,7 +126,12 @@ void connection_guard::response_sent(const std::string& peer, bool close) {
   c.busy = false;
   c.head_read = false;
   c.armed = clock::now();
-  if (c.fd >= 0) c.bytes_at_arm = bytes_read(c.fd);
+  // The next head is counted from here; unknown until a pass can measure it.
+  c.head_counted = false;
+  if (c.fd >= 0) {
+    c.bytes_at_arm = bytes_read(c.fd);
+    c.head_counted = c.bytes_at_arm > 0;
+  }
   if (!close) return;
   c.close_asked = true;
   if (c.fd >= 0) close_now(c);
@@ -153,10 +166,15 @@ void connection_guard::check(clock::time_point now) {
       added = true;
     }
     // A connection the transport has not reported on yet was accepted at most one pass ago.
-    if (added) c.armed = now;
-    // One the transport reported on first (a request answered before any pass found it): what
-    // it read so far belongs to that request, the next head starts here at most.
-    if (!added && c.fd < 0) c.bytes_at_arm = bytes_read(s.fd);
+    if (added) {
+      c.armed = now;
+      c.head_counted = true;  // from 0: everything read so far is this first head
+    } else if (!c.head_counted) {
+      // Reported on before a pass found it, or not measurable then: what was read so far
+      // belongs to earlier requests; the next head starts here at most.
+      c.bytes_at_arm = bytes_read(s.fd);
+      c.head_counted = c.bytes_at_arm > 0;
+    }
     c.fd = s.fd;
     c.inode = s.inode;
     c.seen = true;
@@ -176,8 +194,9 @@ void connection_guard::check(clock::time_point now) {
       refuse(peer, c, 408, "no complete request within " + ms + " ms",
              "request not received in full within " + ms + " ms (--request-timeout-ms)");
     }
-    if (c.seen && !c.head_read && !c.busy && !c.closed && limits_.max_head_bytes > 0) {
-      const uint64_t head = bytes_read(c.fd) - c.bytes_at_arm;
+    if (c.seen && c.head_counted && !c.head_read && !c.busy && !c.closed && limits_.max_head_bytes > 0) {
+      const uint64_t now_read = bytes_read(c.fd);
+      const uint64_t head = now_read > c.bytes_at_arm ? now_read - c.bytes_at_arm : 0;
       if (head > limits_.max_head_bytes)
         refuse(peer, c, 431, "request head over " + std::to_string(limits_.max_head_bytes) + " bytes",
                "request headers too large: over " + std::to_string(limits_.max_head_bytes) + " bytes before their end");

@@ -64,6 +64,7 @@ class connection_guard {
     uint64_t born = 0;  // passes_ when the transport reported it first
     clock::time_point armed;  // when the current request's clock started
     uint64_t bytes_at_arm = 0;  // bytes read from the connection by then
+    bool head_counted = false;  // bytes_at_arm is known: the head size can be checked
     bool head_read = false;
     bool busy = false;        // request read, handler or response writing in progress
     bool closed = false;

@@ -105,7 +105,9 @@ class Load:
     def bad(self, conn):
         which = self.rng.randrange(5)
         if which == 0:
-            status, body = self.post(conn, "/predictions/digits", os.urandom(self.rng.randrange(1, 2000)), "image/png")
+            # A fixed prefix: random bytes starting "BM" (1 in 65536) sniff as a huge BMP: a 413.
+            status, body = self.post(conn, "/predictions/digits", b"not an image " + os.urandom(self.rng.randrange(1, 2000)),
+                                     "image/png")
             want, kind = 400, "bad_not_image"
         elif which == 1:
             status, body = self.post(conn, "/v2/models/tiny/infer", json.dumps(fp32("x", [[1, 2, 3]])).encode(),
