@@ -1,5 +1,6 @@
 #include "batcher.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "error.h"
@@ -105,6 +106,21 @@ std::future<batch_result> batcher::submit(batch_input input, clock::time_point d
   return result;
 }
 
+batcher::arrival::arrival(batcher* owner) : owner_(owner) {
+  std::lock_guard<std::mutex> lock(owner_->mu_);
+  ++owner_->incoming_;
+}
+
+void batcher::arrival::release() {
+  if (!owner_) return;
+  {
+    std::lock_guard<std::mutex> lock(owner_->mu_);
+    --owner_->incoming_;
+  }
+  owner_->wake_.notify_one();
+  owner_ = nullptr;
+}
+
 size_t batcher::queue_depth() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
@@ -129,19 +145,22 @@ batcher::task_list batcher::take_batch() {
 
 void batcher::loop() {
   std::unique_lock<std::mutex> lock(mu_);
+  clock::time_point idle_since = clock::now();  // when the last forward ended
   for (;;) {
     if (queue_.empty()) {
       if (stop_) return;
       wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       continue;
     }
-    // Fire when the oldest request's group fills a batch or the oldest has waited long enough.
+    // Fire when the oldest request's group fills a batch, when no other request is on its way,
+    // or when the batch has waited max_delay_ms since it could have started (the oldest
+    // request's arrival, or the end of the forward it arrived during).
     const task& oldest = *queue_.front();
-    const auto fire_at = oldest.enqueued + std::chrono::milliseconds(options_.max_delay_ms);
+    const auto fire_at = std::max(oldest.enqueued, idle_since) + std::chrono::milliseconds(options_.max_delay_ms);
     int64_t rows = 0;
     for (const auto& t : queue_)
       if (t->key == oldest.key) rows += t->rows;
-    if (!stop_ && rows < options_.max_batch_size && clock::now() < fire_at) {
+    if (!stop_ && incoming_ > 0 && rows < options_.max_batch_size && clock::now() < fire_at) {
       wake_.wait_until(lock, fire_at);
       continue;
     }
@@ -149,6 +168,7 @@ void batcher::loop() {
     lock.unlock();
     run(batch);
     lock.lock();
+    idle_since = clock::now();
   }
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "model.h"
@@ -22,7 +23,7 @@ namespace ptjs {
 
 struct batcher_options {
   int max_batch_size = 16;  // rows per forward; a single request with more rows runs alone
-  int max_delay_ms = 5;     // how long the oldest request may wait for others to join it
+  int max_delay_ms = 5;     // how long a partial batch may wait for requests on their way (below)
   size_t queue_size = 256;  // requests waiting (not yet in a forward); submit() refuses more
 };
 
@@ -65,6 +66,25 @@ class batcher {
   // Requests waiting for a forward; thread-safe.
   size_t queue_depth() const;
 
+  // A request on its way to submit() (its body being parsed, its image preprocessed). While
+  // any is outstanding, a partial batch waits for it, up to max_delay_ms from the moment the
+  // model could have started that batch (like TorchServe's batch delay); when none is, the
+  // batch starts at once, so a lone request never waits. Release it after the request's last
+  // submit() (or on failure); the destructor releases it too.
+  class arrival {
+   public:
+    arrival() = default;
+    explicit arrival(batcher* owner);
+    arrival(arrival&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
+    arrival& operator=(arrival&&) = delete;
+    ~arrival() { release(); }
+    void release();
+
+   private:
+    batcher* owner_ = nullptr;
+  };
+  arrival expect() { return arrival(this); }
+
  private:
   struct task {
     std::string key;  // what must match to share a forward
@@ -92,6 +112,7 @@ class batcher {
   std::condition_variable wake_;
   std::deque<std::unique_ptr<task>> queue_;  // guarded by mu_
   bool stop_ = false;                        // guarded by mu_
+  int incoming_ = 0;                         // outstanding arrivals; guarded by mu_
   std::thread thread_;                       // started last, after every member above
 };
 

@@ -370,6 +370,7 @@ batch_result service::wait(served_model& m, std::future<batch_result>& pending, 
 
 http_response service::infer(call& c) {
   const auto m = find_model(c.model);
+  batcher::arrival on_its_way = m->expect();
   c.request.read_body();
   std::optional<size_t> header_length;
   const std::string header = c.request.header("Inference-Header-Content-Length");
@@ -400,6 +401,7 @@ http_response service::infer(call& c) {
         throw error(e.code(), "input '" + in.name + "' element " + std::to_string(i) + ": " + e.what());
       }
     }
+    on_its_way.release();
     std::vector<std::vector<host_tensor>> parts;
     for (auto& p : pending) parts.push_back(wait(*m, p, c).outputs);
     outputs = concat_rows(std::move(parts));
@@ -426,6 +428,7 @@ http_response service::infer(call& c) {
         throw error(error_code::invalid_input, "inputs '" + input.tensors.front().name + "' and '" + t.name +
                                                    "' disagree on the batch (first) dimension");
     auto pending = m->submit(std::move(input), c.deadline);
+    on_its_way.release();
     outputs = wait(*m, pending, c).outputs;
   }
 
@@ -441,6 +444,7 @@ http_response service::predictions(call& c) {
   if (!m->image_input())
     throw error(error_code::invalid_input, "model '" + m->name() + "' takes tensors, not images: use POST /v2/models/" +
                                                m->name() + "/infer");
+  batcher::arrival on_its_way = m->expect();
   c.request.read_body();
   std::vector<std::string> images;
   std::vector<std::string> names;  // how each image is called in error messages
@@ -488,6 +492,7 @@ http_response service::predictions(call& c) {
       throw error(e.code(), names[i] + ": " + e.what());
     }
   }
+  on_its_way.release();
   std::string text;
   for (size_t i = 0; i < pending.size(); ++i) {
     record r;

@@ -46,6 +46,9 @@ class served_model {
   // Throws ptjs::error: invalid_input (not an image), too_large (pixels).
   sample preprocess(std::string_view encoded) const;
 
+  // Announces a request on its way to submit(), so that a partial batch waits for it (see
+  // batcher::arrival); thread-safe.
+  batcher::arrival expect() { return batcher_->expect(); }
   // Queues one input for a forward (see batcher::submit); thread-safe.
   std::future<batch_result> submit(batch_input input, batcher::clock::time_point deadline);
   size_t queue_depth() const;

@@ -122,6 +122,42 @@ TEST(Slow, RequestTimeoutIs504) {
   wait_idle(s);
 }
 
+// The batch delay is spent only on requests already on their way (being read or
+// preprocessed): with a 3-second delay, a lone request, or a burst that the batcher has
+// emptied, starts at once instead of waiting out the delay.
+TEST(Batching, DelayWaitsOnlyForRequestsOnTheirWay) {
+  running_server s({"serve", "--port", "0", "--model", gen("linear.pt"), "--model", digits_dir + "/model.pt",
+                    "--max-delay-ms", "3000"});
+  const auto timed_infer = [&s](float x) {
+    const auto start = std::chrono::steady_clock::now();
+    auto res = s.client().Post("/v2/models/linear/infer", v2_fp32("x", {1, 4}, {x, 1, 1, 1}), "application/json");
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_TRUE(res && res->status == 200) << (res ? res->body : httplib::to_string(res.error()));
+    return took;
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_LT(timed_infer(static_cast<float>(i)), 1.5) << "request " << i;
+  std::vector<std::future<double>> burst;
+  for (int i = 0; i < 8; ++i) burst.push_back(std::async(std::launch::async, timed_infer, static_cast<float>(i)));
+  for (auto& took : burst) EXPECT_LT(took.get(), 1.5);
+
+  // The images of one request are on their way until the last is queued: one forward.
+  const auto images = digit_images(4);
+  json data = json::array();
+  for (const auto& im : images) data.push_back(base64(read_file(im.path)));
+  const json req = {{"inputs", {{{"name", "x"}, {"shape", {images.size()}}, {"datatype", "BYTES"}, {"data", data}}}}};
+  const auto forwards = [&s] {
+    const std::string text = s.client().Get("/metrics")->body;
+    const std::string series = "ptjs_batch_size_count{model=\"digits\"} ";
+    const size_t at = text.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size()));
+  };
+  const double before = forwards();
+  auto res = s.client().Post("/v2/models/digits/infer", req.dump(), "application/json");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(forwards(), before + 1);
+}
+
 // Reads one gauge from /metrics (the first line that starts with `series`), -1 when absent.
 double gauge(const running_server& s, const std::string& series) {
   auto r = s.client().Get("/metrics");
