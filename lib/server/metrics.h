@@ -36,8 +36,9 @@ class metrics {
   // Rows of one forward.
   void observe_batch(const std::string& model, int rows);
 
-  // Requests being handled now; maintained by the router.
+  // Requests being handled now, and answered so far; maintained by the router.
   std::atomic<int> in_flight{0};
+  std::atomic<uint64_t> answered{0};
 
   struct model_state {
     std::string model;

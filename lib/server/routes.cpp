@@ -291,6 +291,7 @@ http_response service::handle(http_request& request) noexcept {
       stats_.observe(model_label, metrics::stage::total, seconds_between(start, clock::now()));
   } catch (...) {
   }
+  ++stats_.answered;
   --stats_.in_flight;
   return response;
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <malloc.h>
 #include <set>
 #include <thread>
 
@@ -62,6 +63,32 @@ std::unique_ptr<served_model> load_one(const served_model_options& m, const serv
   decode.max_pixels = options.max_image_pixels;
   return std::make_unique<served_model>(name, std::move(resolved), batching, decode, stats);
 }
+
+// Memory freed after a burst of requests stays in the heap (main()'s malloc thresholds keep
+// large buffers for speed under load); once the server has been idle for a second, give it
+// back to the system. Called every few milliseconds from the main thread.
+class idle_trim {
+ public:
+  explicit idle_trim(const metrics& stats) : stats_(stats) {}
+  void tick() {
+    const auto now = std::chrono::steady_clock::now();
+    const uint64_t answered = stats_.answered.load();
+    if (answered != seen_ || stats_.in_flight.load() > 0) {
+      seen_ = answered;
+      busy_at_ = now;
+      trimmed_ = false;
+    } else if (!trimmed_ && now - busy_at_ > std::chrono::seconds(1)) {
+      malloc_trim(0);
+      trimmed_ = true;
+    }
+  }
+
+ private:
+  const metrics& stats_;
+  uint64_t seen_ = 0;
+  std::chrono::steady_clock::time_point busy_at_ = std::chrono::steady_clock::now();
+  bool trimmed_ = false;
+};
 
 }  // namespace
 
@@ -136,8 +163,11 @@ int run_server(const server_options& options) {
     loader_done = true;
   });
 
-  while (!stop_requested() && !load_failed && !listener_done)
+  idle_trim trim(stats);
+  while (!stop_requested() && !load_failed && !listener_done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (loader_done) trim.tick();
+  }
   const bool listener_failed = listener_done && !stop_requested() && !load_failed;
   if (!load_failed && !listener_failed) std::cerr << "ptjs serve: shutting down, finishing requests in flight\n";
 
