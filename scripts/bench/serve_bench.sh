@@ -6,7 +6,8 @@
 #
 # Measures, for each server: start-up to ready (launch -> /v2/health/ready 200 for ptjs; ->
 # every gunicorn worker has loaded the model, for Flask), resident memory (VmRSS summed over
-# the process and its children, at ready and after the load), and requests/s, p50 and p99
+# the process and its children, at ready, right after the load and 3 s later; and each
+# process's peak VmHWM, summed), and requests/s, p50 and p99
 # latency with wrk at each concurrency; then, on ptjs alone, a tiny tensor model through
 # /v2/models/tiny/infer (JSON). Prints one table. wrk runs on the same machine and takes CPU.
 #
@@ -124,10 +125,10 @@ EOF
 # --- helpers --------------------------------------------------------------------------------
 http_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@")" = 200 ]; }
 
-rss_mib() {  # VmRSS summed over the process tree, MiB
-  local kb=0 p v
+rss_mib() {  # VmRSS (or the field $2, e.g. VmHWM for the peak) summed over the process tree, MiB
+  local kb=0 p v field="${2:-VmRSS}"
   for p in $(pids_of "$1"); do
-    v=$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null || true)
+    v=$(awk -v f="$field:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null || true)
     kb=$((kb + ${v:-0}))
   done
   awk -v kb="$kb" 'BEGIN { printf "%.0f", kb / 1024 }'
@@ -175,7 +176,10 @@ curl -s --fail-with-body --data-binary @"$work/image.jpg" -H 'Content-Type: imag
   "$url/predictions/mobilenet" > "$work/ptjs.answer" || { cat "$work/ptjs.answer" >&2; log "ptjs predict failed"; exit 1; }
 image_runs ptjs "$url/predictions/mobilenet"
 run_wrk ptjs tensor "$url/v2/models/tiny/infer" "$work/tensor.json" application/json "$TENSOR_C"
+R[ptjs,rss_peak]=$(rss_mib "$server_pid" VmHWM)
 R[ptjs,rss_load]=$(rss_mib "$server_pid")
+sleep 3
+R[ptjs,rss_idle]=$(rss_mib "$server_pid")
 stop_server
 
 # --- Flask + gunicorn -----------------------------------------------------------------------
@@ -200,7 +204,10 @@ R[flask,rss_ready]=$(rss_mib "$server_pid")
 curl -s --fail-with-body --data-binary @"$work/image.jpg" -H 'Content-Type: image/jpeg' \
   "$flask_url/predictions/mobilenet" > "$work/flask.answer" || { cat "$work/flask.answer" >&2; log "Flask predict failed"; exit 1; }
 image_runs flask "$flask_url/predictions/mobilenet"
+R[flask,rss_peak]=$(rss_mib "$server_pid" VmHWM)
 R[flask,rss_load]=$(rss_mib "$server_pid")
+sleep 3
+R[flask,rss_idle]=$(rss_mib "$server_pid")
 stop_server
 
 # --- the table ------------------------------------------------------------------------------
@@ -222,7 +229,9 @@ echo "$NPROC cores, $(uname -m); wrk ${DURATION}s per run on the same machine; s
 row "metric" "ptjs" "flask+gunicorn(${WORKERS}w)"
 row "start-up to ready (s)" "$(v ptjs,startup)" "$(v flask,startup)"
 row "RSS at ready (MiB)" "$(v ptjs,rss_ready)" "$(v flask,rss_ready)"
-row "RSS after load (MiB)" "$(v ptjs,rss_load)" "$(v flask,rss_load)"
+row "RSS peak, per process summed (MiB)" "$(v ptjs,rss_peak)" "$(v flask,rss_peak)"
+row "RSS right after load (MiB)" "$(v ptjs,rss_load)" "$(v flask,rss_load)"
+row "RSS 3 s after load (MiB)" "$(v ptjs,rss_idle)" "$(v flask,rss_idle)"
 for c in $CONCURRENCY; do
   row "predict c=$c req/s" "$(v ptjs,c$c,rps)" "$(v flask,c$c,rps)"
   row "predict c=$c p50 / p99 (ms)" "$(v ptjs,c$c,p50) / $(v ptjs,c$c,p99)" "$(v flask,c$c,p50) / $(v flask,c$c,p99)"
