@@ -99,11 +99,7 @@ cv::Mat decode_jpeg(std::string_view bytes, const image_layout& layout, int scal
   } else if (layout.channels != 1 && layout.channels != 3) {
     fail("JPEG with " + std::to_string(layout.channels) + " components is not supported");
   } else {
-    const int flags = scale == 8   ? cv::IMREAD_REDUCED_COLOR_8
-                      : scale == 4 ? cv::IMREAD_REDUCED_COLOR_4
-                      : scale == 2 ? cv::IMREAD_REDUCED_COLOR_2
-                                   : cv::IMREAD_COLOR;
-    rgb = bgr_to_rgb(opencv_decode(bytes, flags, "JPEG"));
+    rgb = image_io_detail::decode_rgb_jpeg(bytes, scale);
   }
   // PIL sizes the reduced image from the header; a decoder that disagreed would shift every
   // later step, so that is refused rather than passed on.

@@ -48,6 +48,10 @@ int exif_orientation(std::string_view tiff);
 // Throws ptjs::error(too_large) when the size is over options' limits.
 void check_limits(const image_header& header, const decode_options& options);
 
+// 1- or 3-component JPEG decoded as PIL does (libjpeg's RGB output, default settings), at
+// 1/scale (scale 1, 2, 4, 8: PIL's draft). CV_8UC3 RGB. Throws ptjs::error.
+cv::Mat decode_rgb_jpeg(std::string_view bytes, int scale = 1);
+
 // 4-component (Adobe CMYK/YCCK) JPEG decoded as PIL does: libjpeg CMYK output, inverted
 // ("CMYK;I"), then PIL's CMYK->RGB. scale (1, 2, 4, 8) is libjpeg's scale_denom (PIL's draft).
 // Returns CV_8UC3 in RGB order. Throws ptjs::error.

@@ -1,5 +1,7 @@
-// CMYK JPEG as PIL decodes it. OpenCV converts CMYK to BGR with its own rounding
-// (k - ((255 - c) * k >> 8)), so the CMYK samples come straight from libjpeg here.
+// JPEG as PIL decodes it, straight from libjpeg: RGB into the image's rows (no BGR pass), and
+// CMYK with PIL's conversion (OpenCV converts CMYK to BGR with its own rounding,
+// k - ((255 - c) * k >> 8), and cannot return the raw samples).
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 
@@ -39,19 +41,33 @@ inline unsigned muldiv255(unsigned a, unsigned b) {
 }
 
 // All libjpeg calls live here, with no C++ object of this frame alive across them, so the
-// longjmp from on_error skips no destructor. Returns false after a libjpeg error.
+// longjmp from on_error skips no destructor. Decodes 1- and 3-component JPEGs to RGB (libjpeg's
+// default colour conversion and upsampling, as PIL), or with `cmyk` 4-component ones through
+// PIL's inverted-CMYK conversion. Returns false after a libjpeg error.
 bool run_libjpeg(jpeg_decompress_struct* cinfo, jpeg_failure* failure, std::string_view bytes,
-                 int scale, cv::Mat* out) {
+                 int scale, bool cmyk, cv::Mat* out) {
   if (setjmp(failure->jump)) return false;
   jpeg_mem_src(cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
                static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(cinfo, TRUE);
-  cinfo->out_color_space = JCS_CMYK;
+  cinfo->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
   cinfo->scale_num = 1;
   cinfo->scale_denom = static_cast<unsigned>(scale);
   jpeg_start_decompress(cinfo);
   out->create(static_cast<int>(cinfo->output_height), static_cast<int>(cinfo->output_width),
               CV_8UC3);
+  if (!cmyk) {
+    // Straight into the image, as many rows at a time as libjpeg hands out.
+    JSAMPROW rows[16];
+    while (cinfo->output_scanline < cinfo->output_height) {
+      const JDIMENSION y = cinfo->output_scanline;
+      const JDIMENSION n = std::min<JDIMENSION>(16, cinfo->output_height - y);
+      for (JDIMENSION i = 0; i < n; ++i) rows[i] = out->ptr<unsigned char>(static_cast<int>(y + i));
+      jpeg_read_scanlines(cinfo, rows, n);
+    }
+    jpeg_abort_decompress(cinfo);
+    return true;
+  }
   JSAMPARRAY row = (*cinfo->mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(cinfo),
                                                JPOOL_IMAGE, cinfo->output_width * 4, 1);
   while (cinfo->output_scanline < cinfo->output_height) {
@@ -70,9 +86,7 @@ bool run_libjpeg(jpeg_decompress_struct* cinfo, jpeg_failure* failure, std::stri
   return true;
 }
 
-}  // namespace
-
-cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) {
+cv::Mat decode_with_libjpeg(std::string_view bytes, int scale, bool cmyk) {
   jpeg_decompress_struct cinfo{};
   jpeg_failure failure{};
   cinfo.err = jpeg_std_error(&failure.mgr);
@@ -84,18 +98,24 @@ cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) {
     ~destroy_guard() { jpeg_destroy_decompress(cinfo); }
   } guard{&cinfo};
   cv::Mat out;
-  if (!run_libjpeg(&cinfo, &failure, bytes, scale, &out)) {
+  if (!run_libjpeg(&cinfo, &failure, bytes, scale, cmyk, &out)) {
     throw error(error_code::invalid_input,
                 std::string("cannot decode image: corrupt JPEG file (") + failure.message + ")");
   }
   return out;
 }
 
+}  // namespace
+
+cv::Mat decode_rgb_jpeg(std::string_view bytes, int scale) { return decode_with_libjpeg(bytes, scale, false); }
+
+cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) { return decode_with_libjpeg(bytes, scale, true); }
+
 #else
 
-// Without libjpeg linked directly: OpenCV's CMYK conversion, which differs from PIL's by a few
-// levels. Build with PTJS_WITH_LIBJPEG for bit-exact CMYK.
-cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) {
+namespace {
+
+cv::Mat opencv_jpeg(std::string_view bytes, int scale) {
   const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
   const int reduced = scale == 8   ? cv::IMREAD_REDUCED_COLOR_8
                       : scale == 4 ? cv::IMREAD_REDUCED_COLOR_4
@@ -107,6 +127,14 @@ cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) {
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
 }
+
+}  // namespace
+
+cv::Mat decode_rgb_jpeg(std::string_view bytes, int scale) { return opencv_jpeg(bytes, scale); }
+
+// Without libjpeg linked directly: OpenCV's CMYK conversion, which differs from PIL's by a few
+// levels. Build with PTJS_WITH_LIBJPEG for bit-exact CMYK.
+cv::Mat decode_cmyk_jpeg(std::string_view bytes, int scale) { return opencv_jpeg(bytes, scale); }
 
 #endif
 
