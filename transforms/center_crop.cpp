@@ -49,6 +49,13 @@ sample center_crop::apply(sample in) const {
   return in;
 }
 
+std::optional<cv::Rect> center_crop::kept_region(cv::Size size) const {
+  if (width_ > size.width || height_ > size.height) return std::nullopt;  // pads
+  const int top = static_cast<int>(std::nearbyint((size.height - height_) / 2.0));
+  const int left = static_cast<int>(std::nearbyint((size.width - width_) / 2.0));
+  return cv::Rect(left, top, width_, height_);
+}
+
 std::string center_crop::repr() const { return "CenterCrop(size=" + repr_size_ + ")"; }
 
 }  // namespace ptjs

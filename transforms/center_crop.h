@@ -20,6 +20,7 @@ class center_crop : public transform {
 
   sample apply(sample in) const override;
   std::string repr() const override;
+  std::optional<cv::Rect> kept_region(cv::Size size) const override;
 
  private:
   int height_, width_;

@@ -108,6 +108,16 @@ coeffs precompute_coeffs(int in_size, float in0, float in1, int out_size, const 
   return c;
 }
 
+// The coefficients of outputs [first, first + count).
+coeffs slice(const coeffs& all, int first, int count) {
+  coeffs c;
+  c.ksize = all.ksize;
+  c.bounds.assign(all.bounds.begin() + first * 2, all.bounds.begin() + (first + count) * 2);
+  c.k.assign(all.k.begin() + static_cast<std::ptrdiff_t>(first) * all.ksize,
+             all.k.begin() + static_cast<std::ptrdiff_t>(first + count) * all.ksize);
+  return c;
+}
+
 inline uint8_t clip8(int v) {
   v >>= precision_bits;
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
@@ -171,41 +181,58 @@ cv::Mat nearest_resize(const cv::Mat& src, cv::Size size) {
 }  // namespace
 
 cv::Mat pil_resize(const cv::Mat& src, cv::Size size, pil_filter filter) {
+  return pil_resize_region(src, size, cv::Rect(0, 0, size.width, size.height), filter);
+}
+
+cv::Mat pil_resize_region(const cv::Mat& src, cv::Size size, cv::Rect region, pil_filter filter) {
   if (src.depth() != CV_8U || src.empty()) {
     throw error(error_code::internal, "pil_resize: expects a non-empty 8-bit image");
   }
   if (size.width <= 0 || size.height <= 0) {
     throw error(error_code::invalid_input, "pil_resize: output size must be positive");
   }
-  if (size == src.size()) return src.clone();
-  if (filter == pil_filter::nearest) return nearest_resize(src, size);
+  if (region.empty() || (region & cv::Rect(0, 0, size.width, size.height)) != region) {
+    throw error(error_code::internal, "pil_resize: the region is not inside the output");
+  }
+  if (size == src.size()) return src(region).clone();
+  if (filter == pil_filter::nearest) return nearest_resize(src, size)(region).clone();
 
   const filter_def f = filter_for(filter);
   const bool need_horizontal = size.width != src.cols;
   const bool need_vertical = size.height != src.rows;
-  coeffs vert = precompute_coeffs(src.rows, 0.0f, static_cast<float>(src.rows), size.height, f);
-  const int ybox_first = vert.bounds[0];
-  const int ybox_last = vert.bounds[size.height * 2 - 2] + vert.bounds[size.height * 2 - 1];
+  // Every output pixel depends only on its own coefficients (computed for the whole output):
+  // the region's rows and columns are taken from them, and only the input they read is used.
+  coeffs vert = slice(precompute_coeffs(src.rows, 0.0f, static_cast<float>(src.rows), size.height, f), region.y,
+                      region.height);
+  const int ybox_first = need_vertical ? vert.bounds[0] : region.y;
+  const int ybox_last = need_vertical ? vert.bounds[region.height * 2 - 2] + vert.bounds[region.height * 2 - 1]
+                                      : region.y + region.height;
 
-  cv::Mat cur = src;
+  cv::Mat cur = src.rowRange(ybox_first, ybox_last);
   if (need_horizontal) {
-    const coeffs horiz = precompute_coeffs(src.cols, 0.0f, static_cast<float>(src.cols), size.width, f);
-    for (int i = 0; i < size.height; ++i) vert.bounds[i * 2] -= ybox_first;
+    coeffs horiz = slice(precompute_coeffs(src.cols, 0.0f, static_cast<float>(src.cols), size.width, f), region.x,
+                         region.width);
+    const int xbox_first = horiz.bounds[0];
+    const int xbox_last = horiz.bounds[region.width * 2 - 2] + horiz.bounds[region.width * 2 - 1];
+    for (int i = 0; i < region.width; ++i) horiz.bounds[i * 2] -= xbox_first;
     // The horizontal pass runs as a vertical pass over the transposed rows Pillow would read:
     // whole contiguous rows vectorise, where Pillow's per-pixel gather does not. The sums are
     // integers, so the order of the additions cannot change the result.
     cv::Mat src_t;
-    cv::transpose(src.rowRange(ybox_first, ybox_last), src_t);
-    cv::Mat tmp_t(size.width, src_t.cols, src.type());
+    cv::transpose(cur.colRange(xbox_first, xbox_last), src_t);
+    cv::Mat tmp_t(region.width, src_t.cols, src.type());
     resample_vertical(src_t, tmp_t, horiz);
     cv::transpose(tmp_t, cur);
+  } else {
+    cur = cur.colRange(region.x, region.x + region.width);
   }
   if (need_vertical) {
-    cv::Mat out(size.height, cur.cols, src.type());
+    for (int i = 0; i < region.height; ++i) vert.bounds[i * 2] -= ybox_first;
+    cv::Mat out(region.height, cur.cols, src.type());
     resample_vertical(cur, out, vert);
     return out;
   }
-  return cur.data == src.data ? src.clone() : cur;
+  return cur.datastart == src.datastart ? cur.clone() : cur;
 }
 
 }  // namespace ptjs

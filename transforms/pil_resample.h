@@ -15,4 +15,9 @@ enum class pil_filter { nearest, box, bilinear, hamming, bicubic, lanczos };
 //    pass rounded and clipped to uint8, and an axis whose size does not change skipped.
 cv::Mat pil_resize(const cv::Mat& src, cv::Size size, pil_filter filter);
 
+// pil_resize(src, size, filter)(region), computing only that region (and reading only the
+// input it depends on): the same pixels, for a resize followed by a crop. `region` must lie
+// inside `size`.
+cv::Mat pil_resize_region(const cv::Mat& src, cv::Size size, cv::Rect region, pil_filter filter);
+
 }  // namespace ptjs

@@ -254,13 +254,22 @@ pipeline::pipeline(std::vector<std::unique_ptr<transform>> steps) {
 }
 
 sample pipeline::run(sample in) const {
-  for (const auto& step : steps_) {
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const transform& step = *steps_[i];
     try {
-      in = step->apply(std::move(in));
+      // A step whose output the next one only crops may compute just what is kept.
+      if (i + 1 < steps_.size()) {
+        if (auto both = step.apply_then(in, *steps_[i + 1])) {
+          in = std::move(*both);
+          ++i;
+          continue;
+        }
+      }
+      in = step.apply(std::move(in));
     } catch (const error&) {
       throw;
     } catch (const cv::Exception& e) {
-      throw error(error_code::internal, step->repr() + ": " + e.what());
+      throw error(error_code::internal, step.repr() + ": " + e.what());
     }
   }
   return in;

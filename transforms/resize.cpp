@@ -156,6 +156,19 @@ sample resize::apply(sample in) const {
   return in;
 }
 
+std::optional<sample> resize::apply_then(const sample& in, const transform& next) const {
+  if (in.is_tensor || in.mat.empty() || in.mat.depth() != CV_8U || (in.mat.channels() != 1 && in.mat.channels() != 3) ||
+      antialias_ == false || mode_ == interpolation::nearest)
+    return std::nullopt;
+  const cv::Size out_size = resized_output_size(in.mat.size(), size_, max_size_);
+  if (out_size == in.mat.size() || out_size.width <= 0 || out_size.height <= 0) return std::nullopt;
+  const std::optional<cv::Rect> kept = next.kept_region(out_size);
+  if (!kept) return std::nullopt;
+  sample out;
+  out.mat = pil_resize_region(in.mat, out_size, *kept, to_pil_filter(mode_));
+  return out;
+}
+
 size_effect resize::effect_on_size() const {
   if (max_size_) return {};
   if (size_.size() == 1) return {false, cv::Size(size_[0], size_[0])};

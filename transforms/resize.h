@@ -43,6 +43,10 @@ class resize : public transform {
   // reduced image at least as large as the side it is resized to. With max_size: none
   // (a conservative choice: the full decode).
   size_effect effect_on_size() const override;
+  // A PIL-stage resize (antialiased, not nearest) followed by a step that keeps a region of
+  // it (CenterCrop) computes only that region: Resize(256) + CenterCrop(224) on a 640x480
+  // photo resamples 224x224 pixels instead of 341x256.
+  std::optional<sample> apply_then(const sample& in, const transform& next) const override;
 
  private:
   std::vector<int> size_;

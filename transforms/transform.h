@@ -1,6 +1,7 @@
 // The interface every preprocessing step implements.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <opencv2/core.hpp>
@@ -33,6 +34,20 @@ class transform {
 
   // The default is the safe one: the size changes and no draft is requested.
   virtual size_effect effect_on_size() const { return {}; }
+
+  // When this step only cuts a rectangle out of a PIL-stage image of `size` (a crop that fits),
+  // that rectangle; empty otherwise. Lets the step before compute just that part.
+  virtual std::optional<cv::Rect> kept_region(cv::Size size) const {
+    (void)size;
+    return std::nullopt;
+  }
+
+  // apply(in), then next.apply() on the result, done at once when this step can compute only
+  // the region `next` keeps (the same pixels); empty when it cannot, and then nothing ran.
+  virtual std::optional<sample> apply_then(const sample& in, const transform& next) const {
+    (void)in, (void)next;
+    return std::nullopt;
+  }
 };
 
 }  // namespace ptjs

@@ -1,6 +1,10 @@
 // Resize against torchvision 0.14 / Pillow 9.4, and its output-size rule.
 #include "resize.h"
 
+#include <random>
+
+#include "center_crop.h"
+#include "pil_resample.h"
 #include "testutil.h"
 
 namespace ptjs {
@@ -33,6 +37,45 @@ TEST(resize, unchanged_size_returns_the_input) {
   s.mat = cv::Mat(4, 6, CV_8UC3, cv::Scalar(1, 2, 3));
   const uchar* data = s.mat.data;
   EXPECT_EQ(r.apply(s).mat.data, data);
+}
+
+// Resize then CenterCrop runs as one step that resamples only the kept region: it must give
+// the pixels of the two steps run one after the other, for every filter, shrinking and
+// growing, either axis unchanged, L and RGB, and crops anywhere.
+TEST(resize, region_resize_equals_resize_then_crop) {
+  std::mt19937 rng(7);
+  const auto pick = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const pil_filter filters[] = {pil_filter::nearest, pil_filter::box, pil_filter::bilinear,
+                                pil_filter::hamming, pil_filter::bicubic, pil_filter::lanczos};
+  for (int round = 0; round < 300; ++round) {
+    cv::Mat src(pick(1, 90), pick(1, 90), round % 3 ? CV_8UC3 : CV_8UC1);
+    cv::randu(src, 0, 256);
+    cv::Size size(pick(1, 120), pick(1, 120));
+    if (round % 7 == 0) size.width = src.cols;
+    if (round % 11 == 0) size.height = src.rows;
+    const cv::Rect region(pick(0, size.width - 1), pick(0, size.height - 1), 0, 0);
+    const cv::Rect kept(region.x, region.y, pick(1, size.width - region.x), pick(1, size.height - region.y));
+    const pil_filter f = filters[round % 6];
+    const cv::Mat whole = pil_resize(src, size, f);
+    const cv::Mat part = pil_resize_region(src, size, kept, f);
+    ASSERT_EQ(part.size(), kept.size());
+    ASSERT_EQ(cv::norm(part, whole(kept), cv::NORM_INF), 0)
+        << "round " << round << ": " << src.cols << "x" << src.rows << " -> " << size << " region " << kept;
+  }
+}
+
+TEST(resize, resize_then_center_crop_runs_fused_with_the_same_pixels) {
+  const resize r({256}, interpolation::bilinear, std::nullopt, std::nullopt);
+  const center_crop crop(224, 224, "(224, 224)");
+  const center_crop too_big(300, 300, "(300, 300)");
+  sample s;
+  s.mat = cv::Mat(480, 640, CV_8UC3);
+  cv::randu(s.mat, 0, 256);
+  const auto fused = r.apply_then(s, crop);
+  ASSERT_TRUE(fused);
+  EXPECT_EQ(cv::norm(fused->mat, crop.apply(r.apply(s)).mat, cv::NORM_INF), 0);
+  EXPECT_FALSE(r.apply_then(s, too_big)) << "a crop that pads is not a region of the resized image";
+  EXPECT_FALSE(r.apply_then(s, r)) << "a resize keeps no region";
 }
 
 TEST(resize, repr_is_torchvision_like) {
