@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>  // tcp_info with tcpi_bytes_received (glibc's lacks it)
@@ -9,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -28,6 +30,31 @@ ino_t inode_of(int fd) {
   struct stat st {};
   return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
+
+// A descriptor of the guard's own for the socket that `fd` names now (and, given `inode`, only
+// if it is still that socket). Descriptor numbers are reused as soon as a connection closes:
+// looking a number up and then acting on it could reach a connection accepted in between, and
+// a copy cannot (a shutdown through it reaches the socket it was made from, whatever the
+// number names by then). Closing the copy closes the socket only if the server already has.
+class socket_ref {
+ public:
+  explicit socket_ref(int fd, ino_t inode = 0) : fd_(::fcntl(fd, F_DUPFD_CLOEXEC, 0)) {
+    if (fd_ >= 0 && inode != 0 && inode_of(fd_) != inode) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~socket_ref() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  socket_ref(const socket_ref&) = delete;
+  socket_ref& operator=(const socket_ref&) = delete;
+  int fd() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
 
 int port_of(const sockaddr_storage& addr) {
   if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
@@ -69,21 +96,32 @@ uint64_t bytes_read(int fd) {
 }
 
 // The server's open connections: every socket of this process on the server's local port that
-// has a peer.
+// has a peer. The numbers are listed first, so that the copies made to look at them are not.
 std::vector<found_socket> server_connections(int port) {
-  std::vector<found_socket> out;
+  std::vector<int> fds;
   DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return out;
+  if (dir == nullptr) return {};
   const int own = ::dirfd(dir);
   while (const dirent* entry = ::readdir(dir)) {
     char* end = nullptr;
     const long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == own) continue;
-    std::string peer = peer_of(static_cast<int>(fd), port);
-    if (!peer.empty()) out.push_back({static_cast<int>(fd), inode_of(static_cast<int>(fd)), std::move(peer)});
+    if (end != entry->d_name && *end == '\0' && fd != own) fds.push_back(static_cast<int>(fd));
   }
   ::closedir(dir);
+  std::vector<found_socket> out;
+  for (const int fd : fds) {
+    const socket_ref ref(fd);  // peer and inode from one socket, even if `fd` is reused meanwhile
+    if (!ref) continue;
+    std::string peer = peer_of(ref.fd(), port);
+    if (!peer.empty()) out.push_back({fd, inode_of(ref.fd()), std::move(peer)});
+  }
   return out;
+}
+
+// bytes_read() of the socket a pass found, 0 when `fd` no longer names it.
+uint64_t bytes_read(int fd, ino_t inode) {
+  const socket_ref ref(fd, inode);
+  return ref ? bytes_read(ref.fd()) : 0;
 }
 
 }  // namespace
@@ -129,7 +167,7 @@ void connection_guard::response_sent(const std::string& peer, bool close) {
   // The next head is counted from here; unknown until a pass can measure it.
   c.head_counted = false;
   if (c.fd >= 0) {
-    c.bytes_at_arm = bytes_read(c.fd);
+    c.bytes_at_arm = bytes_read(c.fd, c.inode);
     c.head_counted = c.bytes_at_arm > 0;
   }
   if (!close) return;
@@ -172,7 +210,7 @@ void connection_guard::check(clock::time_point now) {
     } else if (!c.head_counted) {
       // Reported on before a pass found it, or not measurable then: what was read so far
       // belongs to earlier requests; the next head starts here at most.
-      c.bytes_at_arm = bytes_read(s.fd);
+      c.bytes_at_arm = bytes_read(s.fd, s.inode);
       c.head_counted = c.bytes_at_arm > 0;
     }
     c.fd = s.fd;
@@ -195,7 +233,7 @@ void connection_guard::check(clock::time_point now) {
              "request not received in full within " + ms + " ms (--request-timeout-ms)");
     }
     if (c.seen && c.head_counted && !c.head_read && !c.busy && !c.closed && limits_.max_head_bytes > 0) {
-      const uint64_t now_read = bytes_read(c.fd);
+      const uint64_t now_read = bytes_read(c.fd, c.inode);
       const uint64_t head = now_read > c.bytes_at_arm ? now_read - c.bytes_at_arm : 0;
       if (head > limits_.max_head_bytes)
         refuse(peer, c, 431, "request head over " + std::to_string(limits_.max_head_bytes) + " bytes",
@@ -207,15 +245,17 @@ void connection_guard::check(clock::time_point now) {
 }
 
 void connection_guard::close_now(connection& c) {
-  if (inode_of(c.fd) != c.inode) return;  // closed, and the number reused, since the pass
+  const socket_ref ref(c.fd, c.inode);
+  if (!ref) return;  // closed, and the number perhaps reused, since the pass
   c.closed = true;
   // The client has the whole response; its read sees the end after it.
-  ::shutdown(c.fd, SHUT_RDWR);
+  ::shutdown(ref.fd(), SHUT_RDWR);
 }
 
 void connection_guard::refuse(const std::string& peer, connection& c, int status, const std::string& reason,
                               const std::string& message) {
-  if (inode_of(c.fd) != c.inode) return;  // closed, and the number reused, since the pass
+  const socket_ref ref(c.fd, c.inode);
+  if (!ref) return;  // closed, and the number perhaps reused, since the pass
   c.closed = true;
   ++closed_;
   if (!tls_) {
@@ -225,10 +265,11 @@ void connection_guard::refuse(const std::string& peer, connection& c, int status
                                  "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
                                  std::to_string(body.size()) + "\r\n\r\n" + body;
     // Best effort: the thread serving this connection is blocked reading, not writing.
-    [[maybe_unused]] const ssize_t sent = ::send(c.fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    [[maybe_unused]] const ssize_t sent =
+        ::send(ref.fd(), response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
   // Wakes the HTTP thread blocked on this connection: its read sees the end and it closes.
-  ::shutdown(c.fd, SHUT_RDWR);
+  ::shutdown(ref.fd(), SHUT_RDWR);
   std::cerr << "ptjs serve: closed the connection from " << peer << ": " << reason << "\n";
 }
 
