@@ -1,5 +1,6 @@
 #include "normalize.h"
 
+#include "cpu_clones.h"
 #include "error.h"
 #include "py_format.h"
 #include "stage.h"
@@ -37,6 +38,16 @@ std::unique_ptr<transform> normalize::from_args(transform_args& args) {
   return std::make_unique<normalize>(mean, std, inplace);
 }
 
+namespace {
+
+// (x - mean) / std element by element, as torchvision's sub_ then div_ (a true division).
+PTJS_CPU_CLONES
+void normalize_row(const float* in, const float* mean, const float* std, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = (in[i] - mean[i]) / std[i];
+}
+
+}  // namespace
+
 sample normalize::apply(sample in) const {
   require_float_tensor(in, "Normalize");
   const int cn = in.mat.channels();
@@ -53,14 +64,16 @@ sample normalize::apply(sample in) const {
     m[c] = mean_f_[mean_f_.size() == 1 ? 0 : c];
     s[c] = std_f_[std_f_.size() == 1 ? 0 : c];
   }
-  cv::Mat out(in.mat.size(), in.mat.type());
-  for (int y = 0; y < in.mat.rows; ++y) {
-    const float* p = in.mat.ptr<float>(y);
-    float* q = out.ptr<float>(y);
-    for (int x = 0; x < in.mat.cols; ++x) {
-      for (int c = 0; c < cn; ++c) q[x * cn + c] = (p[x * cn + c] - m[c]) / s[c];
-    }
+  // Mean and std repeated along a whole row, so that each row is one flat loop.
+  const size_t row_len = static_cast<size_t>(in.mat.cols) * static_cast<size_t>(cn);
+  std::vector<float> m_row(row_len), s_row(row_len);
+  for (size_t i = 0; i < row_len; ++i) {
+    m_row[i] = m[i % static_cast<size_t>(cn)];
+    s_row[i] = s[i % static_cast<size_t>(cn)];
   }
+  cv::Mat out(in.mat.size(), in.mat.type());
+  for (int y = 0; y < in.mat.rows; ++y)
+    normalize_row(in.mat.ptr<float>(y), m_row.data(), s_row.data(), out.ptr<float>(y), row_len);
   in.mat = out;
   return in;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu_clones.h"
 #include "error.h"
 
 namespace ptjs {
@@ -123,6 +124,9 @@ inline uint8_t clip8(int v) {
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
+// Widening 32-bit multiply-adds over whole rows: baseline x86-64 (SSE2) has no 32-bit vector
+// multiply, hence the AVX2 and AVX-512 versions.
+PTJS_CPU_CLONES
 void resample_vertical(const cv::Mat& in, cv::Mat& out, const coeffs& c) {
   const int cn = in.channels();
   const int row_len = out.cols * cn;
