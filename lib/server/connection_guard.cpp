@@ -166,8 +166,11 @@ void connection_guard::response_sent(const std::string& peer, bool close) {
   c.armed = clock::now();
   // The next head is counted from here; unknown until a pass can measure it.
   c.head_counted = false;
-  if (c.fd >= 0) {
-    c.bytes_at_arm = bytes_read(c.fd, c.inode);
+  // This runs on the thread serving the connection, which keeps it open: when the number still
+  // names a socket with the inode a pass found for this peer, that socket is this connection
+  // (two open connections cannot share a peer), so it can be read directly, without a copy.
+  if (c.fd >= 0 && inode_of(c.fd) == c.inode) {
+    c.bytes_at_arm = bytes_read(c.fd);
     c.head_counted = c.bytes_at_arm > 0;
   }
   if (!close) return;
