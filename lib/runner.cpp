@@ -300,7 +300,7 @@ int run_batch(const run_options& o) {
   // batch 8 53 vs 32; mobilenet_v3_small batch 8 97 vs 58, batch 1 44 vs 56 (its forwards are
   // too short to gain). Choosing per run by measuring does not work: oneDNN keeps the thread
   // count its primitives were first created with.
-  set_torch_threads(o.threads > 0 ? o.threads : default_torch_threads());
+  set_torch_threads(o.threads);
   cv::setNumThreads(0);  // our workers are the parallelism; OpenCV's own pool would oversubscribe
 
   resolved_model resolved;

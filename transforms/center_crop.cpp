@@ -42,15 +42,13 @@ sample center_crop::apply(sample in) const {
     h = in.mat.rows, w = in.mat.cols;
     if (width_ == w && height_ == h) return in;
   }
-  // Python's round() on an exact half goes to even; nearbyint does the same in the default mode.
-  const int top = static_cast<int>(std::nearbyint((h - height_) / 2.0));
-  const int left = static_cast<int>(std::nearbyint((w - width_) / 2.0));
-  in.mat = in.mat(cv::Rect(left, top, width_, height_)).clone();
+  in.mat = in.mat(*kept_region(in.mat.size())).clone();
   return in;
 }
 
 std::optional<cv::Rect> center_crop::kept_region(cv::Size size) const {
   if (width_ > size.width || height_ > size.height) return std::nullopt;  // pads
+  // Python's round() on an exact half goes to even; nearbyint does the same in the default mode.
   const int top = static_cast<int>(std::nearbyint((size.height - height_) / 2.0));
   const int left = static_cast<int>(std::nearbyint((size.width - width_) / 2.0));
   return cv::Rect(left, top, width_, height_);

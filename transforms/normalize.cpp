@@ -59,17 +59,13 @@ sample normalize::apply(sample in) const {
                       " channels (" + describe_sample(in) + ")");
     }
   }
-  std::vector<float> m(static_cast<size_t>(cn)), s(static_cast<size_t>(cn));
-  for (int c = 0; c < cn; ++c) {
-    m[c] = mean_f_[mean_f_.size() == 1 ? 0 : c];
-    s[c] = std_f_[std_f_.size() == 1 ? 0 : c];
-  }
   // Mean and std repeated along a whole row, so that each row is one flat loop.
-  const size_t row_len = static_cast<size_t>(in.mat.cols) * static_cast<size_t>(cn);
+  const size_t channels = static_cast<size_t>(cn);
+  const size_t row_len = static_cast<size_t>(in.mat.cols) * channels;
   std::vector<float> m_row(row_len), s_row(row_len);
   for (size_t i = 0; i < row_len; ++i) {
-    m_row[i] = m[i % static_cast<size_t>(cn)];
-    s_row[i] = s[i % static_cast<size_t>(cn)];
+    m_row[i] = mean_f_[mean_f_.size() == 1 ? 0 : i % channels];
+    s_row[i] = std_f_[std_f_.size() == 1 ? 0 : i % channels];
   }
   cv::Mat out(in.mat.size(), in.mat.type());
   for (int y = 0; y < in.mat.rows; ++y)

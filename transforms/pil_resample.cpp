@@ -109,14 +109,23 @@ coeffs precompute_coeffs(int in_size, float in0, float in1, int out_size, const 
   return c;
 }
 
-// The coefficients of outputs [first, first + count).
-coeffs slice(const coeffs& all, int first, int count) {
+// The coefficients of outputs [first, first + count), with the input rows (or columns) they
+// read, [input_begin, input_end); bounds rebased to input_begin.
+struct coeffs_slice {
   coeffs c;
-  c.ksize = all.ksize;
-  c.bounds.assign(all.bounds.begin() + first * 2, all.bounds.begin() + (first + count) * 2);
-  c.k.assign(all.k.begin() + static_cast<std::ptrdiff_t>(first) * all.ksize,
-             all.k.begin() + static_cast<std::ptrdiff_t>(first + count) * all.ksize);
-  return c;
+  int input_begin = 0, input_end = 0;
+};
+
+coeffs_slice slice(const coeffs& all, int first, int count) {
+  coeffs_slice out;
+  out.c.ksize = all.ksize;
+  out.c.bounds.assign(all.bounds.begin() + first * 2, all.bounds.begin() + (first + count) * 2);
+  out.c.k.assign(all.k.begin() + static_cast<std::ptrdiff_t>(first) * all.ksize,
+                 all.k.begin() + static_cast<std::ptrdiff_t>(first + count) * all.ksize);
+  out.input_begin = out.c.bounds[0];
+  out.input_end = out.c.bounds[count * 2 - 2] + out.c.bounds[count * 2 - 1];
+  for (int i = 0; i < count; ++i) out.c.bounds[i * 2] -= out.input_begin;
+  return out;
 }
 
 inline uint8_t clip8(int v) {
@@ -206,37 +215,34 @@ cv::Mat pil_resize_region(const cv::Mat& src, cv::Size size, cv::Rect region, pi
   const bool need_vertical = size.height != src.rows;
   // Every output pixel depends only on its own coefficients (computed for the whole output):
   // the region's rows and columns are taken from them, and only the input they read is used.
-  coeffs vert = slice(precompute_coeffs(src.rows, 0.0f, static_cast<float>(src.rows), size.height, f), region.y,
-                      region.height);
-  const int ybox_first = need_vertical ? vert.bounds[0] : region.y;
-  const int ybox_last = need_vertical ? vert.bounds[region.height * 2 - 2] + vert.bounds[region.height * 2 - 1]
-                                      : region.y + region.height;
+  coeffs_slice vert;
+  if (need_vertical) {
+    vert = slice(precompute_coeffs(src.rows, 0.0f, static_cast<float>(src.rows), size.height, f), region.y,
+                 region.height);
+  } else {
+    vert.input_begin = region.y;
+    vert.input_end = region.y + region.height;
+  }
 
-  cv::Mat cur = src.rowRange(ybox_first, ybox_last);
+  cv::Mat cur = src.rowRange(vert.input_begin, vert.input_end);
   if (need_horizontal) {
-    coeffs horiz = slice(precompute_coeffs(src.cols, 0.0f, static_cast<float>(src.cols), size.width, f), region.x,
-                         region.width);
-    const int xbox_first = horiz.bounds[0];
-    const int xbox_last = horiz.bounds[region.width * 2 - 2] + horiz.bounds[region.width * 2 - 1];
-    for (int i = 0; i < region.width; ++i) horiz.bounds[i * 2] -= xbox_first;
+    const coeffs_slice horiz = slice(precompute_coeffs(src.cols, 0.0f, static_cast<float>(src.cols), size.width, f),
+                                     region.x, region.width);
     // The horizontal pass runs as a vertical pass over the transposed rows Pillow would read:
     // whole contiguous rows vectorise, where Pillow's per-pixel gather does not. The sums are
     // integers, so the order of the additions cannot change the result.
     cv::Mat src_t;
-    cv::transpose(cur.colRange(xbox_first, xbox_last), src_t);
+    cv::transpose(cur.colRange(horiz.input_begin, horiz.input_end), src_t);
     cv::Mat tmp_t(region.width, src_t.cols, src.type());
-    resample_vertical(src_t, tmp_t, horiz);
+    resample_vertical(src_t, tmp_t, horiz.c);
     cv::transpose(tmp_t, cur);
   } else {
     cur = cur.colRange(region.x, region.x + region.width);
   }
-  if (need_vertical) {
-    for (int i = 0; i < region.height; ++i) vert.bounds[i * 2] -= ybox_first;
-    cv::Mat out(region.height, cur.cols, src.type());
-    resample_vertical(cur, out, vert);
-    return out;
-  }
-  return cur.datastart == src.datastart ? cur.clone() : cur;
+  if (!need_vertical) return cur;  // the horizontal pass made it: size != src.size() here
+  cv::Mat out(region.height, cur.cols, src.type());
+  resample_vertical(cur, out, vert.c);
+  return out;
 }
 
 }  // namespace ptjs

@@ -189,6 +189,14 @@ void send_bytes(const loopback::connection& c, size_t n, size_t read = SIZE_MAX)
   }
 }
 
+// Sends `n` more bytes (all read), runs a pass now, and returns how many connections the guard
+// has closed so far.
+size_t closed_after_sending(connection_guard& guard, const loopback::connection& c, size_t n) {
+  send_bytes(c, n);
+  guard.check(connection_guard::clock::now());
+  return guard.closed();
+}
+
 TEST(ConnectionGuard, Answers431WhenTheHeadRunsPastTheLimitBeforeItEnds) {
   loopback net;
   connection_guard guard(net.port, {std::chrono::milliseconds(0), 100}, false);
@@ -196,9 +204,7 @@ TEST(ConnectionGuard, Answers431WhenTheHeadRunsPastTheLimitBeforeItEnds) {
   send_bytes(c, 5000, 100);
   guard.check(connection_guard::clock::now());
   EXPECT_EQ(guard.closed(), 0u) << "at the limit; what is not read yet does not count";
-  send_bytes(c, 1);
-  guard.check(connection_guard::clock::now());
-  EXPECT_EQ(guard.closed(), 1u);
+  EXPECT_EQ(closed_after_sending(guard, c, 1), 1u);
   const std::string got = read_to_end(c.client);
   EXPECT_EQ(got.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0), 0u) << got;
   close_both(c);
@@ -211,17 +217,12 @@ TEST(ConnectionGuard, CountsHeadBytesOnlyUntilTheHeadersEndAndAgainAfterTheRespo
   guard.check(connection_guard::clock::now());
   send_bytes(c, 80);
   guard.headers_read(c.peer);
-  send_bytes(c, 500);  // a body
-  guard.check(connection_guard::clock::now());
-  EXPECT_EQ(guard.closed(), 0u) << "body bytes are not head bytes";
+  EXPECT_EQ(closed_after_sending(guard, c, 500), 0u) << "body bytes are not head bytes";
   guard.request_read(c.peer);
   guard.response_sent(c.peer, false);
-  send_bytes(c, 90);  // the next request's head, counted from the response
-  guard.check(connection_guard::clock::now());
-  EXPECT_EQ(guard.closed(), 0u);
-  send_bytes(c, 20);
-  guard.check(connection_guard::clock::now());
-  EXPECT_EQ(guard.closed(), 1u);
+  // The next request's head, counted from the response.
+  EXPECT_EQ(closed_after_sending(guard, c, 90), 0u);
+  EXPECT_EQ(closed_after_sending(guard, c, 20), 1u);
   close_both(c);
 }
 
@@ -249,12 +250,8 @@ TEST(ConnectionGuard, ARequestAnsweredBeforeAnyPassDoesNotCountTowardsTheNextHea
   guard.response_sent(c.peer, false);  // ...all before the guard's first pass
   guard.check(connection_guard::clock::now());
   EXPECT_EQ(guard.closed(), 0u);
-  send_bytes(c, 100);
-  guard.check(connection_guard::clock::now());
-  EXPECT_EQ(guard.closed(), 0u);
-  send_bytes(c, 1);
-  guard.check(connection_guard::clock::now());
-  EXPECT_EQ(guard.closed(), 1u);
+  EXPECT_EQ(closed_after_sending(guard, c, 100), 0u);
+  EXPECT_EQ(closed_after_sending(guard, c, 1), 1u);
   close_both(c);
 }
 
