@@ -50,6 +50,14 @@ class model {
   // Runs forward with one tensor per forward argument (already batched).
   std::vector<host_tensor> forward_tensors(const std::vector<host_tensor>& inputs) const;
 
+  // On CPU in fp32, the first forward_images call keeps its outputs as a reference and tries
+  // faster equivalents of the module on the same batch (frozen, with channels-last weights and
+  // input; frozen); it and later calls run the first whose outputs match (see model.cpp).
+  // set_optimize(false), before the first forward, keeps the module as loaded.
+  void set_optimize(bool optimize);
+  // What the first forward_images call chose: "frozen, channels-last", "frozen" or "as loaded".
+  const std::string& execution_plan() const;
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -171,7 +171,7 @@ model_spec parse_model_spec(const std::string& text, const std::string& source, 
   spec.base_dir = base_dir;
   if (!root || root.IsNull()) throw error(error_code::invalid_config, source + ": the spec is empty");
   if (!root.IsMap()) fail_at(source, root, "a model spec must be a map with keys like name, model, input, preprocess");
-  check_keys(source, root, "", {"name", "model", "device", "precision", "input", "preprocess", "postprocess", "labels", "batching"});
+  check_keys(source, root, "", {"name", "model", "device", "precision", "optimize", "input", "preprocess", "postprocess", "labels", "batching"});
   for (const auto& kv : root) spec.given_keys.push_back(kv.first.Scalar());
 
   if (root["name"]) spec.name = scalar_as<std::string>(source, root["name"], "'name'");
@@ -186,6 +186,7 @@ model_spec parse_model_spec(const std::string& text, const std::string& source, 
     if (spec.precision != "fp32" && spec.precision != "fp16" && spec.precision != "bf16")
       fail_at(source, root["precision"], "'precision' must be one of fp32, fp16, bf16, got '" + spec.precision + "'");
   }
+  if (root["optimize"]) spec.optimize = scalar_bool(source, root["optimize"], "'optimize'");
   if (root["input"]) parse_input(spec, root["input"]);
   if (root["preprocess"]) {
     spec.preprocess = root["preprocess"];
@@ -225,6 +226,7 @@ model_spec merge_specs(const model_spec& base, const model_spec& overlay) {
   if (overlay.gives("model")) out.model_path = overlay.model_path;
   if (overlay.gives("device")) out.device = overlay.device;
   if (overlay.gives("precision")) out.precision = overlay.precision;
+  if (overlay.gives("optimize")) out.optimize = overlay.optimize;
   if (overlay.gives("input")) {
     out.input_type = overlay.input_type;
     out.mode = overlay.mode;

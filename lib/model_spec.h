@@ -34,6 +34,7 @@ struct model_spec {
   std::string model_path;      // resolved path of the .pt; empty when the spec is embedded
   std::string device = "cpu";
   std::string precision = "fp32";    // fp32 | fp16 | bf16
+  bool optimize = true;              // may the first batch pick a faster equivalent module (model.h)
   std::string input_type = "image";  // image | tensor
   color_mode mode = color_mode::rgb;
   bool exif_transpose = false;

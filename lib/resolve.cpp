@@ -93,6 +93,8 @@ resolved_model resolve_model(const resolve_options& options, const transform_reg
   // An embedded or sibling spec may ask for another device or precision than the first load.
   if (out.spec.device != load.device || out.spec.precision != load.precision)
     net = std::make_shared<model>(model_path, model_options{out.spec.device, out.spec.precision});
+  if (!options.optimize) out.spec.optimize = false;
+  net->set_optimize(out.spec.optimize);
   out.net = std::move(net);
   return out;
 }

@@ -24,6 +24,7 @@ struct resolve_options {
   std::string model;          // a .pt (TorchScript) or a .yaml spec
   std::string pipeline;       // optional --pipeline file
   std::string device;         // optional override of the spec's device
+  bool optimize = true;       // false: the model runs as loaded, whatever the spec says
 };
 
 // Throws ptjs::error (invalid_config / not_found) naming the file. Notices (e.g. "no spec

@@ -309,7 +309,7 @@ int run_batch(const run_options& o) {
   int fd = STDOUT_FILENO;
   bool write_header = true;
   try {
-    resolve_options ro{o.model, o.pipeline, o.device};
+    resolve_options ro{o.model, o.pipeline, o.device, !o.no_optimize};
     resolved = resolve_model(ro, builtin_registry(), o.quiet ? nullptr : &std::cerr);
     if (o.draft) resolved.spec.draft = true;
     if (resolved.spec.input_type != "image")
@@ -409,7 +409,7 @@ int run_batch(const run_options& o) {
   if (!o.quiet) {
     std::cerr << "ptjs: " << written << " of " << total << " inputs scored";
     if (failed) std::cerr << ", " << failed << " failed";
-    std::cerr << " in " << bar.elapsed_text() << "\n";
+    std::cerr << " in " << bar.elapsed_text() << "; model run " << resolved.net->execution_plan() << "\n";
   }
   if (!output_error.empty()) {
     std::cerr << "ptjs run: " << output_error << "\n";

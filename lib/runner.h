@@ -22,6 +22,7 @@ struct run_options {
   std::string labels;
   std::string device;
   bool draft = false;               // --draft: input.draft on, whatever the spec says
+  bool no_optimize = false;         // --no-optimize: run the module as loaded (spec optimize: false)
   int progress = -1;                // -1: when stderr is a terminal; 0 off; 1 on
   bool quiet = false;
   bool fail_fast = false;

@@ -21,6 +21,7 @@ void setup_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--topk", opts->topk, "Keep the K best classes (overrides the spec's TopK)")->check(CLI::PositiveNumber);
   cmd->add_option("--labels", opts->labels, "Labels file, one per line (overrides the spec's)");
   cmd->add_option("--device", opts->device, "cpu, cuda or cuda:N");
+  cmd->add_flag("--no-optimize", opts->no_optimize, "Run the model as loaded, not frozen or channels-last (spec optimize: false)");
   cmd->add_flag("--draft", opts->draft, "Decode large JPEGs reduced (1/2, 1/4, 1/8) as PIL's Image.draft does, when the pipeline shrinks them anyway (input.draft: true)");
   cmd->add_flag_callback("--progress", [opts] { opts->progress = 1; }, "Show the progress bar even when stderr is not a terminal");
   cmd->add_flag_callback("--no-progress", [opts] { opts->progress = 0; }, "Never show the progress bar");

@@ -38,6 +38,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
                            ->check(CLI::Range(1, 4096));
   auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch intra-op threads (default: every core)")
                       ->check(CLI::NonNegativeNumber);
+  auto* no_optimize = cmd->add_flag("--no-optimize", "Run models as loaded, not frozen or channels-last (spec optimize: false)");
   auto* body = cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body, else 413 (default 64 MiB)")
                    ->check(CLI::PositiveNumber);
   auto* pixels = cmd->add_option("--max-image-pixels", flags->max_image_pixels, "Largest image (width x height), else 413 (default 40000000)")
@@ -76,6 +77,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
     if (cors->count()) options.cors_origin = flags->cors_origin;
     if (http_threads->count()) options.http_threads = flags->http_threads;
     if (threads->count()) options.torch_threads = flags->torch_threads;
+    if (no_optimize->count()) options.optimize = false;
     if (body->count()) options.max_body_bytes = flags->max_body_bytes;
     if (pixels->count()) options.max_image_pixels = flags->max_image_pixels;
     if (decode_bytes->count()) options.max_decode_bytes = flags->max_decode_bytes;

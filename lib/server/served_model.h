@@ -37,6 +37,7 @@ class served_model {
   const std::string& name() const { return name_; }
   bool image_input() const { return resolved_.spec.input_type == "image"; }
   const model_spec& spec() const { return resolved_.spec; }
+  const model& net() const { return *resolved_.net; }
   const std::vector<tensor_meta>& inputs() const { return inputs_; }
   const std::vector<tensor_meta>& outputs() const { return outputs_; }
   const postprocessor& post() const { return post_; }

@@ -46,7 +46,7 @@ int default_http_threads(const server_options& options) {
 
 std::unique_ptr<served_model> load_one(const served_model_options& m, const server_options& options,
                                        metrics& stats) {
-  resolved_model resolved = resolve_model({m.path, m.pipeline, m.device}, builtin_registry(), &std::cerr);
+  resolved_model resolved = resolve_model({m.path, m.pipeline, m.device, options.optimize}, builtin_registry(), &std::cerr);
   const std::string name = m.name.empty() ? resolved.spec.name : m.name;
   if (!valid_name(name))
     throw error(error_code::invalid_config, "model name '" + name + "' (from " + m.path +
@@ -147,7 +147,7 @@ int run_server(const server_options& options) {
         const auto& in = model->inputs().front();
         std::cerr << "ptjs serve: model '" << model->name() << "' ready: input '" << in.name << "' " << in.datatype
                   << " " << shape_text(in.shape) << ", batches of up to " << model->batching().max_batch_size
-                  << " within " << model->batching().max_delay_ms << " ms\n";
+                  << " within " << model->batching().max_delay_ms << " ms; runs " << model->net().execution_plan() << "\n";
         list += (list.empty() ? "" : ", ") + model->name();
         svc.add_model(std::move(model));
       } catch (const std::exception& e) {

@@ -28,6 +28,7 @@ struct server_options {
   std::string cors_origin;  // non-empty: CORS headers for this origin ("*" for any)
   int http_threads = 0;     // 0: enough for every model's batch plus headroom
   int torch_threads = 0;    // libtorch intra-op threads; 0: libtorch's default
+  bool optimize = true;     // false (--no-optimize): every model runs as loaded, whatever its spec says
   size_t max_body_bytes = 64u << 20;
   uint64_t max_image_pixels = 40000000;
   uint64_t max_decode_bytes = 1ull << 30;  // images being decoded at once, estimated; 0: no limit

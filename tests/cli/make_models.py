@@ -3,6 +3,8 @@
 plain.pt      torchvision mobilenet_v3_small, seeded random weights, no embedded spec
 tuple_out.pt  image model returning a tuple of two tensors, with an embedded spec
 raises.pt     image model whose forward always raises
+flat_view.pt  RGB image model that views its input as rows (fails on channels-last memory)
+noisy.pt      image model that adds fresh noise to every answer (no two forwards agree)
 """
 import sys
 
@@ -37,5 +39,22 @@ class Raises(torch.nn.Module):
         return x
 
 
+class FlatView(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(3 * 8 * 8, 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(x.size(0), -1) @ self.weight
+
+
+class Noisy(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)[:, :4] + torch.rand(x.size(0), 4)
+
+
+torch.jit.save(torch.jit.script(FlatView().eval()), f"{out}/flat_view.pt",
+               _extra_files={"ptjs.yaml": SPEC.format(name="flat_view").replace("mode: L", "mode: RGB")})
+torch.jit.save(torch.jit.script(Noisy()), f"{out}/noisy.pt", _extra_files={"ptjs.yaml": SPEC.format(name="noisy")})
 torch.jit.save(torch.jit.script(TupleOut()), f"{out}/tuple_out.pt", _extra_files={"ptjs.yaml": SPEC.format(name="tuple_out")})
 torch.jit.save(torch.jit.script(Raises()), f"{out}/raises.pt", _extra_files={"ptjs.yaml": SPEC.format(name="raises")})

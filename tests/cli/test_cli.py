@@ -354,6 +354,37 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("b.yaml:4:10: input: 'draft' must be true or false, got 'yes please'", r.stderr.decode())
 
+    def test_model_runs_frozen_only_when_outputs_match(self):
+        folder = self.copy_digits(5)
+
+        def run(model, *extra):
+            r = ptjs("run", "--model", os.path.join(GEN, "models", model), "--input", folder, "--batch-size", "2", *extra)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            return jsonl(r.stdout), r.stderr.decode()
+
+        # A convolutional net: frozen with channels-last weights and input, same scores.
+        fast, err = run("plain.pt")
+        self.assertIn("; model run frozen, channels-last\n", err)
+        slow, err = run("plain.pt", "--no-optimize")
+        self.assertIn("; model run as loaded\n", err)
+        for a, b in zip(fast, slow):
+            self.assertEqual([p["index"] for p in a["predictions"]], [p["index"] for p in b["predictions"]])
+            for p, q in zip(a["predictions"], b["predictions"]):
+                self.assertAlmostEqual(p["score"], q["score"], delta=1e-4)
+        # Twice the same command, the same bytes (the choice never depends on timings).
+        self.assertEqual(run("plain.pt")[0], fast)
+        # .view() of a channels-last input raises: frozen with the input as it is.
+        self.assertIn("; model run frozen\n", run("flat_view.pt")[1])
+        # Outputs that differ from the module as loaded: kept as loaded.
+        self.assertIn("; model run as loaded\n", run("noisy.pt")[1])
+        # The spec key, from a --pipeline overlay.
+        off = self.write("off.yaml", b"optimize: false\n")
+        self.assertIn("; model run as loaded\n", run("plain.pt", "--pipeline", off)[1])
+        bad = self.write("bad.yaml", b"optimize: maybe\n")
+        r = ptjs("run", "--model", os.path.join(GEN, "models", "plain.pt"), "--input", folder, "--pipeline", bad)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad.yaml:1:11: 'optimize' must be true or false, got 'maybe'", r.stderr.decode())
+
     def test_multi_output_model_raw(self):
         model = os.path.join(GEN, "models", "tuple_out.pt")
         folder = self.copy_digits(3)
