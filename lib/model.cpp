@@ -208,8 +208,9 @@ struct model::impl {
   // (resnet18 batch 1: 6 images/s, every convolution reorders its weights), and
   // optimize_for_inference (oneDNN layouts; libtorch 1.13 gets mobilenet_v3_small's logits
   // wrong by ~2.5 with it, and it is no faster than the above on resnet18).
-  std::vector<host_tensor> plan_with(const at::Tensor& input) {
-    auto reference = forward({to_model(input)});
+  // Tensor models (forward_tensors) get the same with "frozen" only, their inputs as sent.
+  std::vector<host_tensor> plan_with(std::vector<at::Tensor> inputs, bool images) {
+    auto reference = forward(inputs);
     planned = true;
     if (!optimize || !device.is_cpu() || precision != at::kFloat || info.format != "torchscript") return reference;
     struct candidate {
@@ -220,7 +221,7 @@ struct model::impl {
     const torch::jit::Module loaded = module;
     mute_warnings quiet;
     for (const auto& c : candidates) {
-      if (c.channels_last && input.dim() != 4) continue;
+      if (c.channels_last && !(images && inputs.size() == 1 && inputs[0].dim() == 4)) continue;
       try {
         torch::jit::Module copy = loaded.clone();
         if (c.channels_last) {
@@ -231,14 +232,15 @@ struct model::impl {
             if (t.dim() == 4) t.set_data(t.contiguous(at::MemoryFormat::ChannelsLast));
         }
         torch::jit::Module net = torch::jit::freeze(copy);
-        const at::Tensor x = c.channels_last ? input.contiguous(at::MemoryFormat::ChannelsLast) : input;
-        if (!same_outputs(forward_with(net, {x}), reference)) continue;
+        auto xs = inputs;
+        if (c.channels_last) xs[0] = xs[0].contiguous(at::MemoryFormat::ChannelsLast);
+        if (!same_outputs(forward_with(net, xs), reference)) continue;
         module = net;
         channels_last = c.channels_last;
         plan = c.name;
         // This batch's answer comes from the module every later batch runs: a rerun of the
         // same inputs (ptjs run --resume, a retried request) gives the same bytes.
-        return forward({x});
+        return forward(xs);
       } catch (const std::exception&) {
         continue;  // cloning, freezing or the candidate's forward failed: the next, or as loaded
       }
@@ -369,7 +371,7 @@ std::vector<host_tensor> model::forward_images(const std::vector<const sample*>&
       planes.emplace_back(mat.rows, mat.cols, depth, base + (n * channels + c) * plane_bytes);
     cv::split(mat, planes);  // HWC -> CHW straight into the batch tensor
   }
-  if (!impl_->planned) return impl_->plan_with(input);
+  if (!impl_->planned) return impl_->plan_with({impl_->to_model(input)}, true);
   return impl_->forward({impl_->to_model(input)});
 }
 
@@ -388,6 +390,7 @@ std::vector<host_tensor> model::forward_tensors(const std::vector<host_tensor>& 
     std::memcpy(t.data_ptr(), in.data.data(), in.data.size());
     values.push_back(impl_->to_model(t));
   }
+  if (!impl_->planned) return impl_->plan_with(std::move(values), false);
   return impl_->forward(std::move(values));
 }
 
