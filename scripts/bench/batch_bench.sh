@@ -83,6 +83,8 @@ PY
 
 printf "machine: %s cores, %s\n" "$cores" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf "%d + %d real-photo JPEG/PNG files, 300x300..1280x720, ImageNet preset (resize 256, crop 224)\n" "$count" "$count"
+# Debian's libtorch (both sides) calls BLAS through libblas.so.3: name the implementation.
+echo "BLAS (both sides): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
 printf "steady images/s = %d / (seconds for %d - seconds for %d); once = seconds every run pays once\n" "$count" "$(( 2 * count ))" "$count"
 printf "forward-only uses ptjs's intra-op threads (%s); rates are medians of %s alternating turns\n\n" \
   "$ptjs_threads" "$repeats"

@@ -226,6 +226,7 @@ row() { printf '%-34s %14s %18s\n' "$1" "$2" "$3"; }
 echo
 echo "ptjs serve vs Flask+gunicorn: mobilenet_v3_small, one $image_info, POST /predictions/mobilenet"
 echo "$NPROC cores, $(uname -m); wrk ${DURATION}s per run on the same machine; same answer: $same"
+echo "BLAS (both servers): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
 row "metric" "ptjs" "flask+gunicorn(${WORKERS}w)"
 row "start-up to ready (s)" "$(v ptjs,startup)" "$(v flask,startup)"
 row "RSS at ready (MiB)" "$(v ptjs,rss_ready)" "$(v flask,rss_ready)"

@@ -83,6 +83,11 @@ TEST_F(Serve, HealthAndServerMetadata) {
   EXPECT_EQ(parse(meta)["extensions"], json({"binary_tensor_data"}));
   const std::string err = server_->stderr_text();
   EXPECT_LT(err.find("listening on"), err.find("ready (")) << "listening starts before the models are ready";
+  // The warm-up batch chose how each model runs (model.h): the digits CNN frozen with
+  // channels-last weights and input, the linear tensor model frozen.
+  EXPECT_NE(err.find("model 'digits' ready: input 'x' FP32 [-1, 1, 28, 28]"), std::string::npos) << err;
+  EXPECT_NE(err.find("ms; runs frozen, channels-last\n"), std::string::npos) << err;
+  EXPECT_NE(err.find("ms; runs frozen\n"), std::string::npos) << err;
 }
 
 TEST_F(Serve, ModelMetadataFromPipelineAndSpec) {
