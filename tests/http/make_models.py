@@ -3,7 +3,10 @@
 linear.pt        tensor model Linear(4, 3) with known weights, input `x` [-1, 4] FP32, Raw outputs
 raises.pt        tensor model [-1, 4] that raises when an input holds a negative number
 raises_image.pt  image model (L, 8x8) that raises on an all-white image
-slow.pt          tensor model [-1, 1]: x * 2 after int(max(x)) 128x128 matmuls (x = 0 is instant)
+slow.pt          tensor model [-1, 1]: x * 2 after int(max(x)) in-place multiplications of a
+                 512x512 tensor (x = 0 is instant; no BLAS and no allocation per step, which
+                 the sanitizer builds slow down: 128x128 matmuls ran 12x slower under TSan
+                 with OpenBLAS than in the Python that calibrates them)
 slow.json        {"iterations_per_second": ...} for slow.pt, measured here with one thread
 small.jpg        160x120 RGB JPEG (skimage's chelsea), big.jpg 512x512 (astronaut)
 white.png        32x32 white image
@@ -60,12 +63,12 @@ class RaisesImage(torch.nn.Module):
 class Slow(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.w = torch.nn.Parameter(torch.eye(128), requires_grad=False)
+        self.w = torch.nn.Parameter(torch.ones(512, 512), requires_grad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.ones(128, 128)
+        y = torch.ones(512, 512)
         for _ in range(int(x.max().item())):
-            y = torch.mm(y, self.w)
+            y.mul_(self.w)
         return x * 2 + y[0, 0] - 1
 
 
