@@ -6,6 +6,7 @@
 #
 #   scripts/bench/batch_bench.sh [--count N] [--models "resnet18 mobilenet_v3_small"] [--batches "1 8"]
 #                                [--repeats R]
+#   env PTJS_RUN_ARGS: extra `ptjs run` flags, e.g. "--threads 1" (printed in the header)
 #
 # Rates are steady-state: each tool scores N photos and then 2N (the first N again plus N
 # more), and the rate is N / (time for 2N - time for N), so that what every run pays once
@@ -46,7 +47,8 @@ ls "$work/photos2" | sort | head -n "$count" | while read -r f; do ln -s "$work/
 for m in $models; do "$py" "$root/scripts/export_torchvision.py" --arch "$m" --embed-preset --out "$work/$m.pt" > /dev/null; done
 
 seconds_ptjs() {  # model batch folder -> seconds of ptjs's scoring loop
-  "$ptjs" run --model "$1" --input "$3" --batch-size "$2" --output "$work/out.jsonl" 2>&1 >/dev/null \
+  # shellcheck disable=SC2086  # PTJS_RUN_ARGS is a list of flags
+  "$ptjs" run --model "$1" --input "$3" --batch-size "$2" --output "$work/out.jsonl" ${PTJS_RUN_ARGS:-} 2>&1 >/dev/null \
     | sed -n 's/.* scored in \([0-9.]*\) s .*/\1/p' | tail -1
 }
 seconds_python() {  # model batch workers threads folder -> seconds of the Python scoring loop
@@ -84,6 +86,7 @@ PY
 printf "machine: %s cores, %s\n" "$cores" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 printf "%d + %d real-photo JPEG/PNG files, 300x300..1280x720, ImageNet preset (resize 256, crop 224)\n" "$count" "$count"
 # Debian's libtorch (both sides) calls BLAS through libblas.so.3: name the implementation.
+[ -z "${PTJS_RUN_ARGS:-}" ] || echo "ptjs run flags: $PTJS_RUN_ARGS"
 echo "BLAS (both sides): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
 printf "steady images/s = %d / (seconds for %d - seconds for %d); once = seconds every run pays once\n" "$count" "$(( 2 * count ))" "$count"
 printf "forward-only uses ptjs's intra-op threads (%s); rates are medians of %s alternating turns\n\n" \
