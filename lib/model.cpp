@@ -115,6 +115,7 @@ thread_local bool warnings_muted = false;
 struct warning_filter : c10::WarningHandler {
   c10::WarningHandler* next = c10::Warning::get_warning_handler();
   warning_filter() { c10::Warning::set_warning_handler(this); }
+  ~warning_filter() override { c10::Warning::set_warning_handler(next); }
   void process(const c10::SourceLocation& where, const std::string& message, const bool verbatim) override {
     if (!warnings_muted) next->process(where, message, verbatim);
   }
