@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -108,23 +109,23 @@ std::string load_failure(const std::string& path, const std::string& reason) {
   return "cannot load model '" + path + "' with libtorch " + TORCH_VERSION + ": " + reason + hint;
 }
 
-// libtorch's warnings pass through this handler, installed once before main (c10's handler is
-// a process-wide pointer, not safe to swap while threads run); a thread that tries candidate
-// modules silences it for itself: a rejected candidate's complaints are not the user's business.
-thread_local bool warnings_muted = false;
-struct warning_filter : c10::WarningHandler {
-  c10::WarningHandler* next = c10::Warning::get_warning_handler();
-  warning_filter() { c10::Warning::set_warning_handler(this); }
-  ~warning_filter() override { c10::Warning::set_warning_handler(next); }
-  void process(const c10::SourceLocation& where, const std::string& message, const bool verbatim) override {
-    if (!warnings_muted) next->process(where, message, verbatim);
-  }
-};
-warning_filter installed_filter;
-
-struct mute_warnings {
-  mute_warnings() { warnings_muted = true; }
-  ~mute_warnings() { warnings_muted = false; }
+// Swallows libtorch's warnings while it lives, on the thread that made it: c10's warning
+// handler is a per-thread pointer (in 1.13 as in 2.x), so this needs no lock and leaves other
+// threads alone. A rejected candidate's complaints are not the user's business.
+struct mute_warnings : c10::WarningHandler {
+#if TORCH_VERSION_MAJOR >= 2
+  c10::WarningHandler* previous = c10::WarningUtils::get_warning_handler();
+  mute_warnings() { c10::WarningUtils::set_warning_handler(this); }
+  ~mute_warnings() override { c10::WarningUtils::set_warning_handler(previous); }
+  void process(const c10::Warning&) override {}
+#else
+  c10::WarningHandler* previous = c10::Warning::get_warning_handler();
+  mute_warnings() { c10::Warning::set_warning_handler(this); }
+  ~mute_warnings() override { c10::Warning::set_warning_handler(previous); }
+  void process(const c10::SourceLocation&, const std::string&, const bool) override {}
+#endif
+  mute_warnings(const mute_warnings&) = delete;
+  mute_warnings& operator=(const mute_warnings&) = delete;
 };
 
 // Whether a candidate's outputs equal the reference's: same names, types and shapes; integers
@@ -405,8 +406,10 @@ bool aoti_supported() {
 
 void set_torch_threads(int threads) { at::set_num_threads(threads > 0 ? threads : default_torch_threads()); }
 
-int default_preprocess_threads() {
+int default_preprocess_threads(const std::string& device) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // On a GPU the forward leaves the cores idle: every core but the batching thread's decodes.
+  if (device.rfind("cuda", 0) == 0) return std::max(1, cores - 1);
   return std::max(1, cores / 4);
 }
 

@@ -72,7 +72,7 @@ void set_torch_threads(int threads);
 // Preprocessing threads and intra-op threads that share the cores without oversubscribing them:
 // OpenMP's barriers collapse when a thread of the forward is descheduled (measured on 2 cores:
 // resnet18 batch 8 ran at 10.7 img/s with 2 intra-op threads + 1 worker, 20.8 with 1 + 1).
-int default_preprocess_threads();  // max(1, cores / 4)
+int default_preprocess_threads(const std::string& device);  // max(1, cores / 4); on cuda max(1, cores - 1)
 int default_torch_threads();       // every core (measured: see runner.cpp)
 int torch_threads();
 

@@ -354,7 +354,7 @@ int run_batch(const run_options& o) {
   record_writer writer(fd, o.format == "csv" ? output_format::csv : output_format::jsonl, write_header);
   const job j{resolved, *post, files, decode_options_for(resolved.spec, resolved.preprocess)};
   const size_t total = files.size();
-  const int workers = o.workers > 0 ? o.workers : default_preprocess_threads();
+  const int workers = o.workers > 0 ? o.workers : default_preprocess_threads(resolved.spec.device);
   work_window window(total, static_cast<size_t>(o.batch_size) * 2 + static_cast<size_t>(workers) * 2);
   std::vector<std::thread> pool;
   for (int w = 0; w < workers; ++w)

@@ -18,6 +18,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<server_options>();
   auto models = std::make_shared<std::vector<std::string>>();
   auto config = std::make_shared<std::string>();
+  auto device = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("serve", "Serve models over HTTP (KServe v2 and TorchServe-compatible endpoints)");
   cmd->add_option("--model,-m", *models, "[NAME=]M: a TorchScript .pt or model spec .yaml; repeat for several models");
   cmd->add_option("--config", *config, "server.yaml with these settings and a models: list (flags override it)");
@@ -38,6 +39,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
                            ->check(CLI::Range(1, 4096));
   auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch intra-op threads (default: every core)")
                       ->check(CLI::NonNegativeNumber);
+  auto* device_flag = cmd->add_option("--device", *device, "cpu, cuda or cuda:N, for every model (default: each model's own, else cpu)");
   auto* no_optimize = cmd->add_flag("--no-optimize", "Run models as loaded, not frozen or channels-last (spec optimize: false)");
   auto* body = cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body, else 413 (default 64 MiB)")
                    ->check(CLI::PositiveNumber);
@@ -88,6 +90,8 @@ void setup_serve(CLI::App& app, int& exit_code) {
     if (cert->count()) options.tls_cert = flags->tls_cert;
     if (tls_key->count()) options.tls_key = flags->tls_key;
     for (const auto& m : *models) options.models.push_back(parse_model_argument(m));
+    if (device_flag->count())
+      for (auto& m : options.models) m.device = *device;
     options.version = PTJS_VERSION;
     // Few malloc arenas: glibc gives each busy thread its own, and with main's thresholds
     // (large buffers stay in the heap) every HTTP thread that once decoded a large image would

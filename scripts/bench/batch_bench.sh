@@ -5,8 +5,14 @@
 # and the ratio, plus forward-only images/s on preprocessed tensors (the model's own limit).
 #
 #   scripts/bench/batch_bench.sh [--count N] [--models "resnet18 mobilenet_v3_small"] [--batches "1 8"]
-#                                [--repeats R]
+#                                [--repeats R] [--device cuda] [--photos DIR]
+#                                [--py-threads "1 CORES"] [--py-workers "0 1 CORES"]
+#   --device D       ptjs run --device D, and the Python way's model and batches on D too
+#   --photos DIR     photos to score (DIR/a: N files, DIR/b: N more; scripts/gpu/prepare.sh
+#                    makes them) instead of generating them with python3-skimage
+#   --py-threads/--py-workers: the settings the Python sweep tries
 #   env PTJS_RUN_ARGS: extra `ptjs run` flags, e.g. "--threads 1" (printed in the header)
+#   env PTJS_PYTHON: the Python with torch/torchvision/Pillow (default /usr/bin/python3)
 #
 # Rates are steady-state: each tool scores N photos and then 2N (the first N again plus N
 # more), and the rate is N / (time for 2N - time for N), so that what every run pays once
@@ -24,36 +30,51 @@ count=64
 models="resnet18 mobilenet_v3_small"
 batches="1 8"
 repeats=3
+device=cpu
+photos=""
+py_threads=""
+py_workers=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) count="$2"; shift 2 ;;
     --models) models="$2"; shift 2 ;;
     --batches) batches="$2"; shift 2 ;;
     --repeats) repeats="$2"; shift 2 ;;
+    --device) device="$2"; shift 2 ;;
+    --photos) photos="$2"; shift 2 ;;
+    --py-threads) py_threads="$2"; shift 2 ;;
+    --py-workers) py_workers="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
 ptjs="${PTJS_BIN:-$root/build/apps/ptjs/ptjs}"
-py=/usr/bin/python3
+py="${PTJS_PYTHON:-/usr/bin/python3}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cores="$(nproc)"
+py_threads="${py_threads:-1 $cores}"
+py_workers="${py_workers:-0 1 $cores}"
 # ptjs's default: libtorch gets every core (the preprocessing workers share them).
 ptjs_threads="$cores"
 
-"$py" "$root/scripts/photos.py" --out "$work/photos2" --count "$(( 2 * count ))" > /dev/null
-mkdir -p "$work/photos1"
+mkdir -p "$work/photos1" "$work/photos2"
+if [ -n "$photos" ]; then
+  for f in "$photos"/a/* "$photos"/b/*; do ln -s "$f" "$work/photos2/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+  count=$(( $(ls "$work/photos2" | wc -l) / 2 ))
+else
+  "$py" "$root/scripts/photos.py" --out "$work/photos2" --count "$(( 2 * count ))" > /dev/null
+fi
 ls "$work/photos2" | sort | head -n "$count" | while read -r f; do ln -s "$work/photos2/$f" "$work/photos1/$f"; done
 for m in $models; do "$py" "$root/scripts/export_torchvision.py" --arch "$m" --embed-preset --out "$work/$m.pt" > /dev/null; done
 
 seconds_ptjs() {  # model batch folder -> seconds of ptjs's scoring loop
   # shellcheck disable=SC2086  # PTJS_RUN_ARGS is a list of flags
-  "$ptjs" run --model "$1" --input "$3" --batch-size "$2" --output "$work/out.jsonl" ${PTJS_RUN_ARGS:-} 2>&1 >/dev/null \
+  "$ptjs" run --model "$1" --input "$3" --batch-size "$2" --device "$device" --output "$work/out.jsonl" ${PTJS_RUN_ARGS:-} 2>&1 >/dev/null \
     | sed -n 's/.* scored in \([0-9.]*\) s .*/\1/p' | tail -1
 }
 seconds_python() {  # model batch workers threads folder -> seconds of the Python scoring loop
   "$py" "$root/scripts/bench/python_run.py" --model "$1" --input "$5" --batch-size "$2" \
-    --workers "$3" --threads "$4" --output "$work/py.jsonl" 2>&1 >/dev/null \
+    --workers "$3" --threads "$4" --device "$device" --output "$work/py.jsonl" 2>&1 >/dev/null \
     | sed -n 's/.* images in \([0-9.]*\) s:.*/\1/p' | tail -1
 }
 # "t1 t2" (seconds for N and 2N) -> "rate once": steady images/s and the one-time seconds.
@@ -69,21 +90,27 @@ rate_python() {  # model batch workers threads -> "rate once"
   steady "$(seconds_python "$1" "$2" "$3" "$4" "$work/photos1")" "$(seconds_python "$1" "$2" "$3" "$4" "$work/photos2")"
 }
 forward_only() {  # model batch threads -> img/s of forward on preprocessed tensors
-  "$py" - "$1" "$2" "$3" <<'PY'
+  "$py" - "$1" "$2" "$3" "$device" <<'PY'
 import sys, time, torch
-model, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+model, batch, threads, device = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 torch.set_num_threads(threads)
-m = torch.jit.load(model).eval()
+m = torch.jit.load(model, map_location=device).eval()
 x = torch.randn(batch, 3, 224, 224)
-with torch.inference_mode():
-    for _ in range(3): m(x)
+sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+with torch.inference_mode():  # a batch from host memory each time, as a scorer gets it
+    for _ in range(3): m(x.to(device))
+    sync()
     n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 4: m(x); n += batch
+    while time.perf_counter() - t0 < 4: m(x.to(device)); n += batch
+    sync()
 print(f"{n / (time.perf_counter() - t0):.1f}")
 PY
 }
 
 printf "machine: %s cores, %s\n" "$cores" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+if [ "$device" != cpu ]; then
+  echo "device: $device, $("$py" -c 'import sys, torch; print(torch.cuda.get_device_name(sys.argv[1]), "torch", torch.__version__)' "$device")"
+fi
 printf "%d + %d real-photo JPEG/PNG files, 300x300..1280x720, ImageNet preset (resize 256, crop 224)\n" "$count" "$count"
 # Debian's libtorch (both sides) calls BLAS through libblas.so.3: name the implementation.
 [ -z "${PTJS_RUN_ARGS:-}" ] || echo "ptjs run flags: $PTJS_RUN_ARGS"
@@ -100,8 +127,8 @@ printf "%-20s %5s %11s %9s %13s %11s %22s %8s %13s %13s %11s\n" model batch "ptj
 for m in $models; do
   for b in $batches; do
     best=0 best_w=0 best_t=1
-    for t in 1 "$cores"; do
-      for w in 0 1 "$cores"; do
+    for t in $py_threads; do
+      for w in $py_workers; do
         read -r r _ <<< "$(rate_python "$work/$m.pt" "$b" "$w" "$t")"
         if awk "BEGIN{exit !($r > $best)}"; then best="$r" best_w="$w" best_t="$t"; fi
       done

@@ -8,7 +8,7 @@ exactly as python_run.py (and so ptjs) resolves it. Answers {"predictions": [...
 
 Environment: BENCH_MODELS (name=path[,name=path...], required); BENCH_TORCH_THREADS (intra-op
 threads per worker, default 1: one worker per core, as TorchServe's default config does);
-BENCH_READY_DIR (optional: each worker creates a file named after its pid there once loaded).
+BENCH_DEVICE (cpu, cuda, cuda:N; default cpu); BENCH_READY_DIR (optional: each worker creates a file named after its pid there once loaded).
 Each worker loads every model and runs one warm-up forward before it answers anything.
 Must run with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14, Pillow 9.4).
 """
@@ -30,7 +30,7 @@ def load(models):
     loaded = {}
     for item in models.split(","):
         name, path = item.split("=", 1)
-        model = Model(path)
+        model = Model(path, device=os.environ.get("BENCH_DEVICE", "cpu"))
         mode = (model.spec.get("input") or {}).get("mode", "RGB")
         model.records(model.forward(model.transform(Image.new(mode, (320, 240))).unsqueeze(0)))  # warm-up
         loaded[name] = model

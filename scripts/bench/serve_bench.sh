@@ -19,12 +19,15 @@
 #   --workers N             gunicorn workers (default: the number of cores; env WORKERS)
 #   --warmup S              unrecorded wrk run before each server's runs (default 2)
 #   --ptjs PATH             the ptjs binary (default $PTJS_BIN, else build/apps/ptjs/ptjs)
+#   --device D              both servers run the model on D (cpu, cuda, cuda:N; default cpu)
+#   --image PATH            the photo to POST (default: python3-skimage's chelsea at 640x480)
+#   env PTJS_PYTHON         the Python with torch/torchvision/Pillow (default /usr/bin/python3)
 #   --keep                  keep the work folder (models, image, logs)
 # Needs wrk, curl, gunicorn and python3-flask: scripts/install-deps.sh --with-bench
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-PY=/usr/bin/python3
+PY="${PTJS_PYTHON:-/usr/bin/python3}"
 PTJS="${PTJS_BIN:-$root/build/apps/ptjs/ptjs}"
 DURATION="${DURATION:-10}"
 CONCURRENCY="${CONCURRENCY:-1 8 32}"
@@ -33,6 +36,8 @@ NPROC="$(nproc)"
 WORKERS="${WORKERS:-$NPROC}"
 WARMUP=2
 KEEP=0
+DEVICE=cpu
+IMAGE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -42,6 +47,8 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --ptjs) PTJS="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --device) DEVICE="$2"; shift 2 ;;
+    --image) IMAGE="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) echo "serve_bench: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -96,12 +103,14 @@ tspec = "name: tiny\ninput: {type: tensor, shape: [-1, 4], datatype: FP32}\npost
 torch.jit.save(torch.jit.script(tiny), f"{out}/tiny.pt", _extra_files={"ptjs.yaml": tspec})
 EOF
 fi
-"$PY" - "$work/image.jpg" "$root" <<'EOF'
+"$PY" - "$work/image.jpg" "$IMAGE" <<'EOF'
 import os, sys
 from PIL import Image
-out, root = sys.argv[1], sys.argv[2]
+out, given = sys.argv[1], sys.argv[2]
 src = os.path.join("/usr/lib/python3/dist-packages/skimage/data", "chelsea.png")
-if os.path.exists(src):  # a real photo (python3-skimage), 640x480 like a typical upload
+if given:
+    img = Image.open(given).convert("RGB")
+elif os.path.exists(src):  # a real photo (python3-skimage), 640x480 like a typical upload
     img = Image.open(src).convert("RGB").resize((640, 480), Image.LANCZOS)
 else:
     img = Image.effect_mandelbrot((640, 480), (-2.0, -1.2, 1.0, 1.2), 100).convert("RGB")
@@ -159,7 +168,7 @@ image_runs() {  # server url
 # --- ptjs serve -----------------------------------------------------------------------------
 log "starting ptjs serve"
 t0=$(now)
-"$PTJS" serve --host 127.0.0.1 --port 0 --model "mobilenet=$work/mobilenet.pt" --model "tiny=$work/tiny.pt" \
+"$PTJS" serve --host 127.0.0.1 --port 0 --device "$DEVICE" --model "mobilenet=$work/mobilenet.pt" --model "tiny=$work/tiny.pt" \
   2> "$work/ptjs.log" &
 server_pid=$!
 url=""
@@ -188,7 +197,7 @@ flask_url="http://127.0.0.1:$port"
 mkdir -p "$work/ready"
 log "starting Flask under gunicorn ($WORKERS workers)"
 t0=$(now)
-BENCH_MODELS="mobilenet=$work/mobilenet.pt" BENCH_READY_DIR="$work/ready" \
+BENCH_MODELS="mobilenet=$work/mobilenet.pt" BENCH_DEVICE="$DEVICE" BENCH_READY_DIR="$work/ready" \
   "$PY" -m gunicorn --workers "$WORKERS" --bind "127.0.0.1:$port" --timeout 120 --log-level warning \
   --chdir "$root/scripts/bench" flask_app:app 2> "$work/flask.log" &
 server_pid=$!
@@ -225,7 +234,7 @@ row() { printf '%-34s %14s %18s\n' "$1" "$2" "$3"; }
 
 echo
 echo "ptjs serve vs Flask+gunicorn: mobilenet_v3_small, one $image_info, POST /predictions/mobilenet"
-echo "$NPROC cores, $(uname -m); wrk ${DURATION}s per run on the same machine; same answer: $same"
+echo "$NPROC cores, $(uname -m), device $DEVICE; wrk ${DURATION}s per run on the same machine; same answer: $same"
 echo "BLAS (both servers): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
 row "metric" "ptjs" "flask+gunicorn(${WORKERS}w)"
 row "start-up to ready (s)" "$(v ptjs,startup)" "$(v flask,startup)"

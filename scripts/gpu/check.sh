@@ -1,42 +1,175 @@
 #!/usr/bin/env bash
-# Run ON the GPU machine (device tool), from the repository root, after fetch_debs.sh here:
-#   bash scripts/gpu/check.sh            (carry: [".gpu"], timeout ~540 s)
-# Builds ptjs against the pip torch there (its CMake files), runs the unit tests, scores the
-# digits folder on cpu and cuda and compares, and exports + loads a .pt2 AOTInductor package.
-# Figures are printed and written to $OUT/gpu_check.txt. Not yet verified on a GPU machine.
+# The GPU check (issue #7), run ON the GPU machine from the repository root, after
+# scripts/gpu/prepare.sh here:   bash scripts/gpu/check.sh        (device tool: carry [".gpu"])
+#
+# Builds ptjs and its tests against the torch there (pip torch 2.x, its CMake files) with the
+# Debian libraries from .gpu/sysroot, runs the unit tests, scores the same folders on cpu and
+# cuda and compares them (top-1, largest logit difference), exports the digits model as a .pt2
+# AOTInductor package there and scores it, and runs the batch and serve benchmarks on the GPU
+# against the Python way on the same GPU. Everything is printed and kept in $OUT/check.txt.
+# Each stage has its own time limit, and a stage that fails does not stop the next.
+#
+# Rehearsal on a CPU machine (Debian's torch, no .pt2): GPU_CHECK_DEVICE=cpu PTJS_PYTHON=/usr/bin/python3
+# Environment: GPU_CHECK_DEVICE (default cuda), PTJS_PYTHON (default python3), GPU_CHECK_BUILD
+# (build folder, default build-gpu), GPU_CHECK_STAGES (default "build compare pt2 tests batch serve"),
+# GPU_CHECK_PHOTOS (default .gpu/photos), GPU_CHECK_BATCHES (default 32).
 set -uo pipefail
 root="$(pwd)"
-log="${OUT:-/tmp}/gpu_check.txt"
-exec > >(tee "$log") 2>&1
+out="${OUT:-/tmp/ptjs-gpu-check}"
+mkdir -p "$out"
+exec > >(tee "$out/check.txt") 2>&1
+dev="${GPU_CHECK_DEVICE:-cuda}"
+py="$(command -v "${PTJS_PYTHON:-python3}")"
+build="$root/${GPU_CHECK_BUILD:-build-gpu}"
+stages="${GPU_CHECK_STAGES:-build compare pt2 tests batch serve}"
 sys="$root/.gpu/sysroot"
-mkdir -p "$sys"
-for f in .gpu/debs/*.deb; do dpkg -x "$f" "$sys"; done
-export LD_LIBRARY_PATH="$sys/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-torch_cmake="$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')"
-echo "torch $(python3 -c 'import torch;print(torch.__version__, torch.version.cuda)')"
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-time cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON \
-  -DCMAKE_PREFIX_PATH="$torch_cmake;$sys/usr;$sys/usr/lib/x86_64-linux-gnu/cmake" \
-  -DOpenCV_DIR="$sys/usr/lib/x86_64-linux-gnu/cmake/opencv4" -DPTJS_PYTHON="$(command -v python3)" > build-gpu.cmake.log \
-  || { tail -40 build-gpu.cmake.log; exit 1; }
-time cmake --build build-gpu -j 16 --target ptjs test_core || exit 1
-build-gpu/tests/unit/test_core --gtest_brief=1
-ptjs=build-gpu/apps/ptjs/ptjs
-"$ptjs" run --model configs/digits/model.pt --input configs/digits/images --device cpu -q > /tmp/cpu.jsonl
-"$ptjs" run --model configs/digits/model.pt --input configs/digits/images --device cuda -q > /tmp/cuda.jsonl
-python3 - <<'PY'
-import json
-cpu = [json.loads(l) for l in open("/tmp/cpu.jsonl")]
-gpu = [json.loads(l) for l in open("/tmp/cuda.jsonl")]
-same = sum(a["predictions"][0]["index"] == b["predictions"][0]["index"] for a, b in zip(cpu, gpu))
-diff = max(abs(a["predictions"][0]["score"] - b["predictions"][0]["score"]) for a, b in zip(cpu, gpu))
-print(f"digits cpu vs cuda: top-1 identical {same}/{len(cpu)}, max |score diff| {diff:.3g}")
-PY
-python3 - <<'PY'
-import torch, torchvision
-m = torchvision.models.mobilenet_v3_small(weights=None).eval()
-ep = torch.export.export(m, (torch.randn(2, 3, 224, 224),), dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=64)},))
-torch._inductor.aoti_compile_and_package(ep, package_path="/tmp/mnv3.pt2")
-open("/tmp/mnv3.yaml", "w").write("name: mnv3\nmodel: mnv3.pt2\ninput: {mode: RGB}\npreprocess: {preset: ImageClassification, crop_size: 224, resize_size: 256}\n")
-PY
-"$ptjs" run --model /tmp/mnv3.yaml --input configs/digits/images/one --topk 1 -q | head -2
+work="$(mktemp -d)"
+ptjs="$build/apps/ptjs/ptjs"
+stage() { echo; echo "=== $1 (+${SECONDS}s)"; }
+wants() { [[ " $stages " == *" $1 "* ]]; }
+[ -d "$sys" ] || { echo "no $sys: run scripts/gpu/prepare.sh on the Debian machine first"; exit 2; }
+
+stage "machine"
+nproc; uname -r; command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+"$py" -c 'import torch, torchvision; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), "torchvision", torchvision.__version__)'
+g++ --version | head -1; cmake --version | head -1; command -v nvcc && nvcc --version | tail -1
+
+# Carried libraries only where this system has no library of that name (its own are newer).
+mkdir -p "$sys/shadowed"
+if [ "$dev" != cpu ]; then
+  for f in "$sys"/lib/*.so* "$sys"/stubs/*.so*; do
+    name="$(basename "$f")"
+    if ldconfig -p | grep -q "^[[:space:]]*$name "; then mv "$f" "$sys/shadowed/"; fi
+  done
+fi
+# A rehearsal on Debian keeps the real BLAS, LAPACK and GLX: Debian's libtorch calls them.
+[ "$dev" = cpu ] && mv "$sys"/stubs/lib{blas,lapack,GLX}.so* "$sys/shadowed/" 2>/dev/null
+echo "carried libraries used: $(ls "$sys/lib" | tr '\n' ' ')"
+echo "stubs used: $(ls "$sys/stubs" | tr '\n' ' ')"
+# ptjs and the test programs find them through DT_RPATH (below), which also serves the
+# libraries they load in turn; Python and the rest of the machine never see them.
+export PATH="$sys/bin:$PATH"
+export PYTHONPATH="$root/.gpu/py${PYTHONPATH:+:$PYTHONPATH}"
+"$py" -c 'import pkg_resources' 2>/dev/null || cp "$root/scripts/gpu/pkg_resources_shim.py" "$root/.gpu/py/pkg_resources.py"
+
+# Exporting the .pt2 needs only Python's torch: it compiles while ptjs builds.
+if wants pt2 && [ "$dev" != cpu ]; then
+  ( timeout 300 "$py" "$root/scripts/gpu/export_pt2.py" --model "$root/configs/digits/model.pt" \
+      --out "$work/digits.pt2" --device "$dev" > "$work/pt2_export.log" 2>&1; echo "exit $?" >> "$work/pt2_export.log" ) &
+  pt2_pid=$!
+fi
+
+if wants build; then
+  stage "build (libtorch from $py)"
+  torch_prefix="$("$py" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+  multiarch="-I$sys/usr/include/x86_64-linux-gnu"  # jconfig.h, openssl/configuration.h, cvconfig.h
+  cuda_args=()
+  if [ "$dev" != cpu ]; then
+    nvcc="$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null || true)"
+    [ -n "$nvcc" ] && cuda_args=(-DCMAKE_CUDA_COMPILER="$nvcc")
+  fi
+  generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
+  configure() {
+    PKG_CONFIG_PATH="$sys/usr/lib/x86_64-linux-gnu/pkgconfig" timeout 120 cmake -S "$root" -B "$build" "${generator[@]}" \
+    -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON -DPTJS_PYTHON="$py" \
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$sys/usr" -DOpenCV_DIR="$sys/usr/lib/x86_64-linux-gnu/cmake/opencv4" \
+    -DPKG_CONFIG_EXECUTABLE="$sys/bin/pkg-config" -DCMAKE_CXX_FLAGS="$multiarch" -DCMAKE_C_FLAGS="$multiarch" \
+    -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath,$sys/lib:$sys/stubs -Wl,-rpath-link,$sys/lib:$sys/stubs:$sys/shadowed -Wl,--allow-shlib-undefined" \
+    "${cuda_args[@]}" "$@"
+  }
+  configure > "$work/cmake.log" 2>&1
+  rc=$?
+  grep -E "ptjs:|Torch|CUDA|Found|torch-fallback" "$work/cmake.log" | head -20
+  if [ $rc != 0 ] && [ "$dev" != cpu ]; then
+    echo "cmake with torch's own CMake files failed ($rc):"; tail -40 "$work/cmake.log"
+    echo "--- again with scripts/gpu/torch-fallback (the torch target by hand)"
+    rm -rf "$build"
+    configure -DTorch_DIR="$root/scripts/gpu/torch-fallback" > "$work/cmake.log" 2>&1
+    rc=$?
+    grep -E "ptjs:|torch-fallback" "$work/cmake.log"
+  fi
+  [ $rc = 0 ] || { echo "cmake failed ($rc):"; tail -60 "$work/cmake.log"; }
+  if [ $rc = 0 ]; then
+    timeout 240 cmake --build "$build" -j "$(nproc)" > "$work/build.log" 2>&1
+    rc=$?
+    [ $rc = 0 ] || { echo "build failed ($rc):"; grep -E -A5 "error|Error" "$work/build.log" | head -80; }
+  fi
+  # Headers from outside the sysroot (other than the C/C++ runtimes and torch's) would mean
+  # that this build is not what the Debian build is.
+  if [ $rc = 0 ]; then
+    stray="$(cat "$build"/CMakeFiles/*/deps* "$build"/.ninja_deps 2>/dev/null | strings | grep -E '^/usr/(local/)?include/(opencv4|yaml-cpp|httplib|nlohmann|CLI|gtest|jpeglib|openssl|brotli|zlib)' | sort -u | head)"
+    [ -z "$stray" ] && echo "every dependency header came from .gpu/sysroot" || echo "headers from the system: $stray"
+    echo "ptjs: $("$ptjs" --version)"; ldd "$ptjs" | grep -E "torch|c10|opencv|gdal|not found" | head
+    # Comes back: a rerun on a fresh machine can skip the build (GPU_CHECK_STAGES without build).
+    tar -C "$root" -czf "$out/ptjs-bin.tgz" "${build#"$root"/}/apps/ptjs/ptjs"
+  fi
+fi
+[ -x "$ptjs" ] || { echo "no ptjs binary: nothing more to check"; exit 1; }
+
+photos="${GPU_CHECK_PHOTOS:-$root/.gpu/photos}"
+raw() {  # name model input device [precision]: Raw records of `ptjs run` into $work/raw-NAME.jsonl
+  printf 'device: %s\nprecision: %s\npostprocess:\n  - Raw: {}\n' "$4" "${5:-fp32}" > "$work/overlay-$1.yaml"
+  timeout 120 "$ptjs" run --model "$2" --input "$3" --pipeline "$work/overlay-$1.yaml" -q -o "$work/raw-$1.jsonl" \
+    || echo "ptjs run $(basename "$2") on $4 ${5:-fp32} failed ($?)"
+}
+compare() { "$py" "$root/scripts/gpu/compare.py" "$work/raw-$1.jsonl" "$work/raw-$2.jsonl" "$3"; }
+if wants compare; then
+  stage "compare: the same inputs on cpu and $dev"
+  for m in resnet18 mobilenet_v3_small; do
+    "$py" "$root/scripts/export_torchvision.py" --arch "$m" --embed-preset --out "$work/$m.pt" > /dev/null
+  done
+  for model in "$root/configs/digits/model.pt:$root/configs/digits/images" "$work/resnet18.pt:$photos/a" \
+               "$work/mobilenet_v3_small.pt:$photos/a"; do
+    m="${model%%:*}" in="${model#*:}"
+    raw cpu "$m" "$in" cpu
+    raw dev "$m" "$in" "$dev"
+    compare cpu dev "$(basename "$m") fp32, cpu vs $dev"
+  done
+  for p in fp16 bf16; do  # (the last model's cpu records stay the reference)
+    [ "$dev" = cpu ] && [ $p = fp16 ] && continue
+    raw $p "$work/mobilenet_v3_small.pt" "$photos/a" "$dev" $p
+    compare cpu $p "mobilenet_v3_small cpu fp32 vs $dev $p"
+  done
+fi
+
+if wants pt2 && [ "$dev" != cpu ]; then
+  stage "pt2: digits exported with torch.export + AOTInductor on $dev, scored by ptjs"
+  wait "$pt2_pid"
+  cat "$work/pt2_export.log"
+  if [ -f "$work/digits.pt2" ]; then
+    printf 'name: digits\nmodel: digits.pt2\n' > "$work/digits.yaml"
+    sed -n '/^input:/,$p' "$root/configs/digits/model.yaml" >> "$work/digits.yaml"
+    cp "$root/configs/digits/labels.txt" "$work/"
+    "$ptjs" info --model "$work/digits.yaml" 2>&1 | head -12
+    raw pt2 "$work/digits.yaml" "$root/configs/digits/images" "$dev"
+    raw ts "$root/configs/digits/model.pt" "$root/configs/digits/images" "$dev"
+    compare ts pt2 "digits TorchScript vs .pt2, both on $dev"
+    timeout 60 "$ptjs" run --model "$work/digits.yaml" --input "$root/configs/digits/images" -q | head -2
+    echo "--- the .pt2 compiled for $dev, run with --device cpu (must be a clear error, not a crash):"
+    timeout 60 "$ptjs" run --model "$work/digits.yaml" --input "$root/configs/digits/images/one" --device cpu -q \
+      > "$work/mismatch.jsonl"; echo "exit $?"; head -c 600 "$work/mismatch.jsonl"; echo
+  fi
+fi
+
+if wants tests; then
+  stage "unit tests (gtest: core, server, transforms with torchvision $("$py" -c 'import torchvision; print(torchvision.__version__)') as the reference, image_io)"
+  (cd "$build" && timeout 150 ctest -j "$(nproc)" --timeout 60 -R '^(core|server|transforms|image_io)' > "$work/ctest.log" 2>&1)
+  grep -E "tests passed|tests failed|Total Test time" "$work/ctest.log"
+  grep -E "\*\*\*Failed|\*\*\*Timeout|Not Run|\*\*\*Exception" "$work/ctest.log" | head -40
+  cp "$work/ctest.log" "$out/ctest.log"
+fi
+
+if wants batch; then
+  stage "batch benchmark on $dev"
+  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 300 bash "$root/scripts/bench/batch_bench.sh" --device "$dev" \
+    --photos "$photos" --batches "${GPU_CHECK_BATCHES:-32}" --repeats 1 --py-threads "${GPU_CHECK_PY_THREADS:-4}" \
+    --py-workers "${GPU_CHECK_PY_WORKERS:-8 $(nproc)}" 2>&1 | tail -8
+fi
+
+if wants serve; then
+  stage "serve benchmark on $dev"
+  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 240 bash "$root/scripts/bench/serve_bench.sh" --device "$dev" \
+    --image "$photos/a/$(ls "$photos/a" | grep -m1 jpg)" --duration "${GPU_CHECK_DURATION:-4}" --warmup 1 2>&1 \
+    | grep -v "^serve_bench: [a-z]* c[0-9]*:" | tail -24
+fi
+echo; echo "=== done (+${SECONDS}s)"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run HERE (Debian 12, after scripts/install-deps.sh --with-bench) before a GPU check: fills
+# .gpu/ (ignored by git; the device tool's `carry: [".gpu"]` takes it along, < 64 MiB) with
+#   sysroot/  Debian's build dependencies and the libraries ptjs loads (scripts/gpu/sysroot.py)
+#   py/       Debian's Flask and gunicorn (pure Python), the serve benchmark's peer
+#   photos/   a/ and b/: N real-photo JPEG/PNG files each (scripts/photos.py), for the benchmarks
+# The GPU machine (Ubuntu 24.04, pip torch with its CMake files) has no OpenCV C++, no yaml-cpp
+# 0.7 and no registry to fetch them from. Then, there: bash scripts/gpu/check.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+count="${1:-64}"
+gpu="$root/.gpu"
+mkdir -p "$root/.git/info"
+grep -qxF '/.gpu/' "$root/.git/info/exclude" 2>/dev/null || echo '/.gpu/' >> "$root/.git/info/exclude"
+/usr/bin/python3 "$root/scripts/gpu/sysroot.py" "$gpu/sysroot"
+rm -rf "$gpu/py" && mkdir -p "$gpu/py"
+for pkg in flask werkzeug itsdangerous gunicorn blinker click jinja2 markupsafe; do
+  cp -r "/usr/lib/python3/dist-packages/$pkg" "$gpu/py/"
+done
+find "$gpu/py" -name '__pycache__' -prune -exec rm -rf {} +
+find "$gpu/py" -name '*.so' -delete
+rm -rf "$gpu/photos" && mkdir -p "$gpu/photos"
+/usr/bin/python3 "$root/scripts/photos.py" --out "$gpu/photos/all" --count "$(( 2 * count ))" > /dev/null
+mkdir -p "$gpu/photos/a" "$gpu/photos/b"
+ls "$gpu/photos/all" | sort | head -n "$count" | while read -r f; do mv "$gpu/photos/all/$f" "$gpu/photos/a/"; done
+mv "$gpu/photos/all/"* "$gpu/photos/b/" && rmdir "$gpu/photos/all"
+du -sh "$gpu" "$gpu"/*
