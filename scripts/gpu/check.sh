@@ -161,14 +161,14 @@ fi
 
 if wants batch; then
   stage "batch benchmark on $dev"
-  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 300 bash "$root/scripts/bench/batch_bench.sh" --device "$dev" \
+  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 150 bash "$root/scripts/bench/batch_bench.sh" --device "$dev" \
     --photos "$photos" --batches "${GPU_CHECK_BATCHES:-32}" --repeats 1 --py-threads "${GPU_CHECK_PY_THREADS:-4}" \
     --py-workers "${GPU_CHECK_PY_WORKERS:-8 $(nproc)}" 2>&1 | tail -8
 fi
 
 if wants serve; then
   stage "serve benchmark on $dev"
-  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 240 bash "$root/scripts/bench/serve_bench.sh" --device "$dev" \
+  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 130 bash "$root/scripts/bench/serve_bench.sh" --device "$dev" \
     --image "$photos/a/$(ls "$photos/a" | grep -m1 jpg)" --duration "${GPU_CHECK_DURATION:-4}" --warmup 1 2>&1 \
     | grep -v "^serve_bench: [a-z]* c[0-9]*:" | tail -24
 fi
