@@ -49,8 +49,14 @@ echo "stubs used: $(ls "$sys/stubs" | tr '\n' ' ')"
 # ptjs and the test programs find them through DT_RPATH (below), which also serves the
 # libraries they load in turn; Python and the rest of the machine never see them.
 export PATH="$sys/bin:$PATH"
-export PYTHONPATH="$root/.gpu/py${PYTHONPATH:+:$PYTHONPATH}"
-"$py" -c 'import pkg_resources' 2>/dev/null || cp "$root/scripts/gpu/pkg_resources_shim.py" "$root/.gpu/py/pkg_resources.py"
+export PYTHONFAULTHANDLER=1  # a Python that crashes prints where
+
+# The test fixtures read python3-skimage's photos where Debian keeps them.
+if [ "$dev" != cpu ] && [ ! -e /usr/lib/python3/dist-packages/skimage/data ]; then
+  mkdir -p /usr/lib/python3/dist-packages/skimage
+  ln -s "$("$py" -c 'import os, skimage; print(os.path.join(os.path.dirname(skimage.__file__), "data"))')" \
+    /usr/lib/python3/dist-packages/skimage/data
+fi
 
 # Exporting the .pt2 needs only Python's torch: it compiles while ptjs builds.
 if wants pt2 && [ "$dev" != cpu ]; then
@@ -61,33 +67,20 @@ fi
 
 if wants build; then
   stage "build (libtorch from $py)"
-  torch_prefix="$("$py" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
   multiarch="-I$sys/usr/include/x86_64-linux-gnu"  # jconfig.h, openssl/configuration.h, cvconfig.h
-  cuda_args=()
-  if [ "$dev" != cpu ]; then
-    nvcc="$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null || true)"
-    [ -n "$nvcc" ] && cuda_args=(-DCMAKE_CUDA_COMPILER="$nvcc")
-  fi
   generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
   configure() {
     PKG_CONFIG_PATH="$sys/usr/lib/x86_64-linux-gnu/pkgconfig" timeout 120 cmake -S "$root" -B "$build" "${generator[@]}" \
     -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON -DPTJS_PYTHON="$py" \
-    -DCMAKE_PREFIX_PATH="$torch_prefix;$sys/usr" -DOpenCV_DIR="$sys/usr/lib/x86_64-linux-gnu/cmake/opencv4" \
+    -DCMAKE_PREFIX_PATH="$sys/usr" -DOpenCV_DIR="$sys/usr/lib/x86_64-linux-gnu/cmake/opencv4" \
     -DPKG_CONFIG_EXECUTABLE="$sys/bin/pkg-config" -DCMAKE_CXX_FLAGS="$multiarch" -DCMAKE_C_FLAGS="$multiarch" \
     -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath,$sys/lib:$sys/stubs -Wl,-rpath-link,$sys/lib:$sys/stubs:$sys/shadowed -Wl,--allow-shlib-undefined" \
-    "${cuda_args[@]}" "$@"
+    "$@"
   }
-  configure > "$work/cmake.log" 2>&1
+  # torch's target by hand (scripts/gpu/torch-fallback: why), not pip torch's CMake files.
+  configure -DTorch_DIR="$root/scripts/gpu/torch-fallback" > "$work/cmake.log" 2>&1
   rc=$?
-  grep -E "ptjs:|Torch|CUDA|Found|torch-fallback" "$work/cmake.log" | head -20
-  if [ $rc != 0 ] && [ "$dev" != cpu ]; then
-    echo "cmake with torch's own CMake files failed ($rc):"; tail -40 "$work/cmake.log"
-    echo "--- again with scripts/gpu/torch-fallback (the torch target by hand)"
-    rm -rf "$build"
-    configure -DTorch_DIR="$root/scripts/gpu/torch-fallback" > "$work/cmake.log" 2>&1
-    rc=$?
-    grep -E "ptjs:|torch-fallback" "$work/cmake.log"
-  fi
+  grep -E "ptjs:|torch-fallback|Found" "$work/cmake.log" | head -20
   [ $rc = 0 ] || { echo "cmake failed ($rc):"; tail -60 "$work/cmake.log"; }
   if [ $rc = 0 ]; then
     timeout 240 cmake --build "$build" -j "$(nproc)" > "$work/build.log" 2>&1
@@ -99,12 +92,35 @@ if wants build; then
   if [ $rc = 0 ]; then
     stray="$(cat "$build"/CMakeFiles/*/deps* "$build"/.ninja_deps 2>/dev/null | strings | grep -E '^/usr/(local/)?include/(opencv4|yaml-cpp|httplib|nlohmann|CLI|gtest|jpeglib|openssl|brotli|zlib)' | sort -u | head)"
     [ -z "$stray" ] && echo "every dependency header came from .gpu/sysroot" || echo "headers from the system: $stray"
+    readelf -d "$ptjs" | grep -q 'NEEDED.*libstdc++' || echo "WARNING: ptjs has libstdc++ linked in statically"
     echo "ptjs: $("$ptjs" --version)"; ldd "$ptjs" | grep -E "torch|c10|opencv|gdal|not found" | head
     # Comes back: a rerun on a fresh machine can skip the build (GPU_CHECK_STAGES without build).
     tar -C "$root" -czf "$out/ptjs-bin.tgz" "${build#"$root"/}/apps/ptjs/ptjs"
   fi
 fi
 [ -x "$ptjs" ] || { echo "no ptjs binary: nothing more to check"; exit 1; }
+
+if wants diagnose; then
+  stage "diagnose"
+  echo "torch C++ ABI: $("$py" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')"
+  grep -o -- '-D_GLIBCXX_USE_CXX11_ABI=[01]' "$build/build.ninja" | sort | uniq -c
+  env | grep -E '^(LD_|MALLOC|OMP|OPENBLAS|MKL)' || true
+  ldd "$ptjs"
+  gdb="$(command -v gdb || command -v cuda-gdb || ls /usr/local/cuda/bin/cuda-gdb 2>/dev/null)"
+  printf 'postprocess:\n  - Raw: {}\n' > "$work/raw.yaml"
+  for d in cpu "$dev"; do
+    echo "--- ptjs run digits on $d"
+    timeout 60 "$ptjs" run --model "$root/configs/digits/model.pt" --input "$root/configs/digits/images/one" -q --device "$d" | head -c 300; echo " exit ${PIPESTATUS[0]}"
+  done
+  echo "--- the same with BLAS and LAPACK stubs preloaded (no system OpenBLAS in the process)"
+  LD_PRELOAD="$(ls "$sys"/shadowed/lib{blas,lapack}.so* 2>/dev/null | paste -sd:)" timeout 60 "$ptjs" run \
+    --model "$root/configs/digits/model.pt" --input "$root/configs/digits/images/one" -q | head -c 300; echo " exit ${PIPESTATUS[0]}"
+  if [ -n "$gdb" ]; then
+    echo "--- backtrace ($gdb)"
+    timeout 90 "$gdb" -q -batch -ex run -ex bt --args "$ptjs" run --model "$root/configs/digits/model.pt" \
+      --input "$root/configs/digits/images/one" -q -o "$work/gdb.jsonl" 2>&1 | grep -E '^#|signal|Program' | head -40
+  fi
+fi
 
 photos="${GPU_CHECK_PHOTOS:-$root/.gpu/photos}"
 raw() {  # name model input device [precision]: Raw records of `ptjs run` into $work/raw-NAME.jsonl
@@ -145,6 +161,9 @@ if wants pt2 && [ "$dev" != cpu ]; then
     raw ts "$root/configs/digits/model.pt" "$root/configs/digits/images" "$dev"
     compare ts pt2 "digits TorchScript vs .pt2, both on $dev"
     timeout 60 "$ptjs" run --model "$work/digits.yaml" --input "$root/configs/digits/images" -q | head -2
+    echo "--- Python's own loader on the same package (a separate process):"
+    timeout 60 "$py" -c 'import sys, torch; m = torch._inductor.aoti_load_package(sys.argv[1]); print("output", tuple(m(torch.randn(3, 1, 28, 28, device=sys.argv[2])).shape))' \
+      "$work/digits.pt2" "$dev" 2>&1 | grep -v Warning | tail -3; echo "exit ${PIPESTATUS[0]}"
     echo "--- the .pt2 compiled for $dev, run with --device cpu (must be a clear error, not a crash):"
     timeout 60 "$ptjs" run --model "$work/digits.yaml" --input "$root/configs/digits/images/one" --device cpu -q \
       > "$work/mismatch.jsonl"; echo "exit $?"; head -c 600 "$work/mismatch.jsonl"; echo
@@ -153,23 +172,27 @@ fi
 
 if wants tests; then
   stage "unit tests (gtest: core, server, transforms with torchvision $("$py" -c 'import torchvision; print(torchvision.__version__)') as the reference, image_io)"
-  (cd "$build" && timeout 150 ctest -j "$(nproc)" --timeout 60 -R '^(core|server|transforms|image_io)' > "$work/ctest.log" 2>&1)
+  (cd "$build" && timeout 150 ctest -j "$(nproc)" --timeout 60 --output-on-failure -R '^(core|server|transforms|image_io)' > "$work/ctest.log" 2>&1)
   grep -E "tests passed|tests failed|Total Test time" "$work/ctest.log"
-  grep -E "\*\*\*Failed|\*\*\*Timeout|Not Run|\*\*\*Exception" "$work/ctest.log" | head -40
+  grep -E "\*\*\*Failed|\*\*\*Timeout|\*\*\*Exception" "$work/ctest.log" | head -20
+  grep -c "Not Run" "$work/ctest.log" | sed 's/$/ not run (a failed fixture)/'
+  grep -E -B1 -A12 "(make_images|reference).*\*\*\*Failed" "$work/ctest.log" | grep -v "^ *Start" | head -50
   cp "$work/ctest.log" "$out/ctest.log"
 fi
 
 if wants batch; then
   stage "batch benchmark on $dev"
-  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 150 bash "$root/scripts/bench/batch_bench.sh" --device "$dev" \
+  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 100 bash "$root/scripts/bench/batch_bench.sh" --device "$dev" \
     --photos "$photos" --batches "${GPU_CHECK_BATCHES:-32}" --repeats 1 --py-threads "${GPU_CHECK_PY_THREADS:-4}" \
-    --py-workers "${GPU_CHECK_PY_WORKERS:-8 $(nproc)}" 2>&1 | tail -8
+    --py-workers "${GPU_CHECK_PY_WORKERS:-$(( $(nproc) - 1 ))}" 2>&1 | tail -8
 fi
 
 if wants serve; then
   stage "serve benchmark on $dev"
-  PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 130 bash "$root/scripts/bench/serve_bench.sh" --device "$dev" \
-    --image "$photos/a/$(ls "$photos/a" | grep -m1 jpg)" --duration "${GPU_CHECK_DURATION:-4}" --warmup 1 2>&1 \
+  # Debian's Flask and gunicorn for the peer, for this stage only.
+  "$py" -c 'import pkg_resources' 2>/dev/null || cp "$root/scripts/gpu/pkg_resources_shim.py" "$root/.gpu/py/pkg_resources.py"
+  PYTHONPATH="$root/.gpu/py${PYTHONPATH:+:$PYTHONPATH}" PTJS_BIN="$ptjs" PTJS_PYTHON="$py" timeout 90 bash "$root/scripts/bench/serve_bench.sh" --device "$dev" \
+    --image "$photos/a/$(ls "$photos/a" | grep -m1 jpg)" --duration "${GPU_CHECK_DURATION:-3}" --warmup 1 2>&1 \
     | grep -v "^serve_bench: [a-z]* c[0-9]*:" | tail -24
 fi
 echo; echo "=== done (+${SECONDS}s)"
