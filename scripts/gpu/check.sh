@@ -12,8 +12,10 @@
 # Rehearsal on a CPU machine (Debian's torch, no .pt2): GPU_CHECK_DEVICE=cpu PTJS_PYTHON=/usr/bin/python3
 # Environment: GPU_CHECK_DEVICE (default cuda), PTJS_PYTHON (default python3), GPU_CHECK_BUILD
 # (build folder, default build-gpu), GPU_CHECK_STAGES (default "build compare pt2 tests batch serve"),
-# GPU_CHECK_PHOTOS (default .gpu/photos), GPU_CHECK_BATCHES (default 32).
+# GPU_CHECK_PHOTOS (a/ and b/ of photos; default: made by scripts/photos.py), GPU_CHECK_BATCHES
+# (default 32), GPU_CHECK_PY_WORKERS (default cores - 1), GPU_CHECK_DURATION (default 3).
 set -uo pipefail
+shopt -s extglob
 root="$(pwd)"
 out="${OUT:-/tmp/ptjs-gpu-check}"
 mkdir -p "$out"
@@ -34,28 +36,32 @@ nproc; uname -r; command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name
 "$py" -c 'import torch, torchvision; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), "torchvision", torchvision.__version__)'
 g++ --version | head -1; cmake --version | head -1; command -v nvcc && nvcc --version | tail -1
 
-# Carried libraries only where this system has no library of that name (its own are newer).
-mkdir -p "$sys/shadowed"
-if [ "$dev" != cpu ]; then
-  for f in "$sys"/lib/*.so* "$sys"/stubs/*.so*; do
-    name="$(basename "$f")"
-    if ldconfig -p | grep -q "^[[:space:]]*$name "; then mv "$f" "$sys/shadowed/"; fi
-  done
-fi
-# A rehearsal on Debian keeps the real BLAS, LAPACK and GLX: Debian's libtorch calls them.
-[ "$dev" = cpu ] && mv "$sys"/stubs/lib{blas,lapack,GLX}.so* "$sys/shadowed/" 2>/dev/null
-echo "carried libraries used: $(ls "$sys/lib" | tr '\n' ' ')"
-echo "stubs used: $(ls "$sys/stubs" | tr '\n' ' ')"
+# The libraries ptjs loads from here, as links in a folder made afresh each run (the carried
+# .gpu stays as it came, so a rerun on a warm machine starts the same): every stub, and each
+# carried library this system has no library of that name for (its own are newer). A
+# rehearsal on Debian keeps its real BLAS, LAPACK and GLX: Debian's libtorch calls them.
+runlib="$root/build-gpu-libs"
+rm -rf "$runlib" && mkdir -p "$runlib"
+for f in "$sys"/stubs/*.so*; do
+  name="$(basename "$f")"
+  [ "$dev" = cpu ] && [[ "$name" == lib@(blas|lapack|GLX).so* ]] && continue
+  ln -s "$f" "$runlib/$name"
+done
+for f in "$sys"/lib/*.so*; do
+  name="$(basename "$f")"
+  [ "$dev" != cpu ] && ldconfig -p | grep -q "^[[:space:]]*$name " && continue
+  ln -s "$f" "$runlib/$name"
+done
+echo "libraries from .gpu/sysroot: $(ls "$runlib" | tr '\n' ' ')"
 # ptjs and the test programs find them through DT_RPATH (below), which also serves the
 # libraries they load in turn; Python and the rest of the machine never see them.
 export PATH="$sys/bin:$PATH"
 export PYTHONFAULTHANDLER=1  # a Python that crashes prints where
 
-# The test fixtures read python3-skimage's photos where Debian keeps them.
-if [ "$dev" != cpu ] && [ ! -e /usr/lib/python3/dist-packages/skimage/data ]; then
+# The test fixtures and scripts/photos.py read python3-skimage's images where Debian keeps them.
+if [ ! -e /usr/lib/python3/dist-packages/skimage/data ]; then
   mkdir -p /usr/lib/python3/dist-packages/skimage
-  ln -s "$("$py" -c 'import os, skimage; print(os.path.join(os.path.dirname(skimage.__file__), "data"))')" \
-    /usr/lib/python3/dist-packages/skimage/data
+  ln -s "$root/.gpu/skimage-data" /usr/lib/python3/dist-packages/skimage/data
 fi
 
 # Exporting the .pt2 needs only Python's torch: it compiles while ptjs builds.
@@ -74,7 +80,7 @@ if wants build; then
     -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON -DPTJS_PYTHON="$py" \
     -DCMAKE_PREFIX_PATH="$sys/usr" -DOpenCV_DIR="$sys/usr/lib/x86_64-linux-gnu/cmake/opencv4" \
     -DPKG_CONFIG_EXECUTABLE="$sys/bin/pkg-config" -DCMAKE_CXX_FLAGS="$multiarch" -DCMAKE_C_FLAGS="$multiarch" \
-    -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath,$sys/lib:$sys/stubs -Wl,-rpath-link,$sys/lib:$sys/stubs:$sys/shadowed -Wl,--allow-shlib-undefined" \
+    -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath,$runlib -Wl,-rpath-link,$sys/lib:$sys/stubs -Wl,--allow-shlib-undefined" \
     "$@"
   }
   # torch's target by hand (scripts/gpu/torch-fallback: why), not pip torch's CMake files.
@@ -113,7 +119,7 @@ if wants diagnose; then
     timeout 60 "$ptjs" run --model "$root/configs/digits/model.pt" --input "$root/configs/digits/images/one" -q --device "$d" | head -c 300; echo " exit ${PIPESTATUS[0]}"
   done
   echo "--- the same with BLAS and LAPACK stubs preloaded (no system OpenBLAS in the process)"
-  LD_PRELOAD="$(ls "$sys"/shadowed/lib{blas,lapack}.so* 2>/dev/null | paste -sd:)" timeout 60 "$ptjs" run \
+  LD_PRELOAD="$(ls "$sys"/stubs/lib{blas,lapack}.so* 2>/dev/null | paste -sd:)" timeout 60 "$ptjs" run \
     --model "$root/configs/digits/model.pt" --input "$root/configs/digits/images/one" -q | head -c 300; echo " exit ${PIPESTATUS[0]}"
   if [ -n "$gdb" ]; then
     echo "--- backtrace ($gdb)"
@@ -122,7 +128,13 @@ if wants diagnose; then
   fi
 fi
 
-photos="${GPU_CHECK_PHOTOS:-$root/.gpu/photos}"
+photos="${GPU_CHECK_PHOTOS:-$work/photos}"
+if [ ! -d "$photos" ]; then  # 64 + 64 real-photo JPEG/PNG files, 300x300..1280x720
+  "$py" "$root/scripts/photos.py" --out "$photos/all" --count 128 > /dev/null
+  mkdir -p "$photos/a" "$photos/b"
+  ls "$photos/all" | sort | head -n 64 | while read -r f; do mv "$photos/all/$f" "$photos/a/"; done
+  mv "$photos/all/"* "$photos/b/"
+fi
 raw() {  # name model input device [precision]: Raw records of `ptjs run` into $work/raw-NAME.jsonl
   printf 'device: %s\nprecision: %s\npostprocess:\n  - Raw: {}\n' "$4" "${5:-fp32}" > "$work/overlay-$1.yaml"
   timeout 120 "$ptjs" run --model "$2" --input "$3" --pipeline "$work/overlay-$1.yaml" -q -o "$work/raw-$1.jsonl" \

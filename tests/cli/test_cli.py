@@ -82,6 +82,20 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("cannot load model", r.stderr.decode())
 
+    def test_device_errors_name_the_cause(self):
+        # A CPU-only libtorch (Debian's) asked for CUDA, by `run` and by `serve`: exit 2 with the
+        # reason, the libtorch version and the way out, never a hang or a crash.
+        for cmd in (["run", "--input", DIGITS_IMAGES], ["serve", "--port", "0"]):
+            r = ptjs(*cmd, "--model", DIGITS_PT, "--device", "cuda:0")
+            self.assertEqual(r.returncode, 2, r.stderr.decode())
+            err = r.stderr.decode()
+            self.assertIn("device 'cuda:0' asked for, but", err)
+            self.assertRegex(err, r"libtorch \([0-9.]+\) has no CUDA support|no CUDA device is visible")
+            self.assertIn("--device cpu", err)
+            r = ptjs(*cmd, "--model", DIGITS_PT, "--device", "tpu")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("bad device 'tpu' (accepted: cpu, cuda, cuda:N)", r.stderr.decode())
+
     # --- the digits model, against Python ------------------------------------------------------
     def test_digits_match_python_and_accuracy(self):
         r = ptjs("run", "--model", DIGITS_PT, "--input", DIGITS_IMAGES, "--quiet")
