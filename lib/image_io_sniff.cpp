@@ -165,8 +165,8 @@ void sniff_webp(const reader& r, image_layout& out) {
     out.header.width = (bits & 0x3FFF) + 1;
     out.header.height = ((bits >> 14) & 0x3FFF) + 1;
   } else if (starts_with(r.b, "VP8X", 12) && r.has(20, 10)) {
-    out.header.width = (le.u32(24) & 0xFFFFFF) + 1;
-    out.header.height = (le.u32(27) & 0xFFFFFF) + 1;
+    out.header.width = (le.u16(24) | le.byte(26) << 16) + 1;  // 24-bit fields: bytes 24-26, 27-29
+    out.header.height = (le.u16(27) | le.byte(29) << 16) + 1;
     uint64_t p = 12;
     while (r.has(p, 8)) {
       const uint64_t len = le.u32(p + 4);
