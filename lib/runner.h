@@ -1,5 +1,6 @@
 // `ptjs run`: the batch job. Workers decode and preprocess in parallel into a bounded window,
-// one thread collates batches and runs forward, records are written in input order.
+// one thread collates batches, lanes run their forwards at once, records are written in input
+// order.
 // No libtorch here.
 #pragma once
 
@@ -17,7 +18,9 @@ struct run_options {
   std::string format = "jsonl";     // jsonl | csv
   int batch_size = 8;
   int workers = 0;                  // 0: one per core
-  int threads = 0;                  // libtorch intra-op threads; 0: one per core
+  int threads = 0;                  // libtorch intra-op threads; 0: 1 per lane, or every core for one lane
+  int lanes = 0;                    // batches scored at once; 0: one per core on CPU unless threads is
+                                    // given, else 1
   int topk = 0;                     // 0: from the spec
   std::string labels;
   std::string device;

@@ -17,7 +17,8 @@ void setup_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--format", opts->format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
   cmd->add_option("--batch-size,-b", opts->batch_size, "Samples per forward")->check(CLI::PositiveNumber);
   cmd->add_option("--workers", opts->workers, "Preprocessing threads (default: a quarter of the cores, at least 1; on cuda all but one)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads", opts->threads, "libtorch intra-op threads (default: every core, shared with the workers)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", opts->threads, "libtorch threads per forward (default: 1 per lane; with one lane, every core)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lanes", opts->lanes, "Batches scored at once (default: one per core on CPU, each forward on one thread, unless --threads is given; 1 on cuda)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--topk", opts->topk, "Keep the K best classes (overrides the spec's TopK)")->check(CLI::PositiveNumber);
   cmd->add_option("--labels", opts->labels, "Labels file, one per line (overrides the spec's)");
   cmd->add_option("--device", opts->device, "cpu, cuda or cuda:N");

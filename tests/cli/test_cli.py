@@ -138,6 +138,25 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr.decode())
         self.assertEqual([rec["file"] for rec in jsonl(r.stdout)], files)
 
+    def test_lanes_answer_with_the_same_bytes_in_input_order(self):
+        # Lanes score several batches at once, each forward on one libtorch thread: whatever the
+        # lanes, the records are those of one lane with one thread, byte for byte, in input order.
+        folder = self.copy_digits(40)
+        outs, errs = [], []
+        for args in (["--lanes", "1", "--threads", "1"], ["--lanes", "3"], ["--lanes", "2"], []):
+            r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--batch-size", "3", "--no-progress", *args)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            outs.append(r.stdout)
+            errs.append(r.stderr.decode())
+        self.assertEqual([x["file"] for x in jsonl(outs[0])], [os.path.join(folder, f"{i:03d}.png") for i in range(40)])
+        for out in outs[1:]:
+            self.assertEqual(out, outs[0])
+        self.assertIn(" on 1 lane x 1 thread;", errs[0])
+        self.assertIn(" on 3 lanes x 1 thread;", errs[1])
+        self.assertIn(f" on {os.cpu_count()} lane", errs[3])  # the default: one lane per core
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder, "--threads", "2", "--no-progress")
+        self.assertIn(" on 1 lane x 2 threads;", r.stderr.decode())  # --threads alone: one lane
+
     def test_batch_size_and_workers_do_not_change_results(self):
         folder = self.copy_digits(40)
         outs = []
