@@ -68,7 +68,11 @@ host_tensor slice_rows(const host_tensor& t, int64_t begin, int64_t rows) {
 
 batcher::batcher(std::shared_ptr<const model> net, batcher_options options, batch_observer on_batch)
     : net_(std::move(net)), options_(options), on_batch_(std::move(on_batch)) {
-  thread_ = std::thread([this] { loop(); });
+  for (int i = 0; i < std::max(1, options_.lanes); ++i)
+    lanes_.emplace_back([this] {
+      if (options_.lane_threads > 0) set_torch_threads(options_.lane_threads);  // this thread's own
+      loop();
+    });
 }
 
 batcher::~batcher() {
@@ -77,7 +81,7 @@ batcher::~batcher() {
     stop_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  for (auto& t : lanes_) t.join();
 }
 
 std::future<batch_result> batcher::submit(batch_input input, clock::time_point deadline) {

@@ -1,5 +1,5 @@
-// Dynamic batching for one model (serve): requests queue up, one thread per model collects
-// those that can share a forward and runs it. No libtorch here.
+// Dynamic batching for one model (serve): requests queue up, and each of the model's lanes (a
+// thread) collects those that can share a forward and runs it. No libtorch here.
 #pragma once
 
 #include <chrono>
@@ -25,6 +25,8 @@ struct batcher_options {
   int max_batch_size = 16;  // rows per forward; a single request with more rows runs alone
   int max_delay_ms = 5;     // how long a partial batch may wait for requests on their way (below)
   size_t queue_size = 256;  // requests waiting (not yet in a forward); submit() refuses more
+  int lanes = 1;            // batches in a forward at once, each on its own thread
+  int lane_threads = 0;     // libtorch threads per forward in those threads; 0: the process's
 };
 
 // What one request asks of the model: either one preprocessed image (a sample at the tensor
@@ -46,12 +48,12 @@ struct batch_result {
 class batcher {
  public:
   using clock = std::chrono::steady_clock;
-  // Called on the batcher thread after each successful forward: rows in it, its duration.
+  // Called on a lane's thread after each successful forward: rows in it, its duration.
   using batch_observer = std::function<void(int rows, double infer_ms)>;
 
-  // Starts the batcher thread. `net` must outlive nothing: the batcher keeps it alive.
+  // Starts the lanes' threads. `net` must outlive nothing: the batcher keeps it alive.
   batcher(std::shared_ptr<const model> net, batcher_options options, batch_observer on_batch = {});
-  // Stops taking requests, runs every queued one (no delay), joins the thread.
+  // Stops taking requests, runs every queued one (no delay), joins the threads.
   ~batcher();
   batcher(const batcher&) = delete;
   batcher& operator=(const batcher&) = delete;
@@ -113,7 +115,7 @@ class batcher {
   std::deque<std::unique_ptr<task>> queue_;  // guarded by mu_
   bool stop_ = false;                        // guarded by mu_
   int incoming_ = 0;                         // outstanding arrivals; guarded by mu_
-  std::thread thread_;                       // started last, after every member above
+  std::vector<std::thread> lanes_;           // started last, after every member above
 };
 
 }  // namespace ptjs

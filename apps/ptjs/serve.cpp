@@ -37,7 +37,9 @@ void setup_serve(CLI::App& app, int& exit_code) {
   auto* cors = cmd->add_option("--cors", flags->cors_origin, "Allow browser calls from ORIGIN (or *)");
   auto* http_threads = cmd->add_option("--http-threads", flags->http_threads, "Connections served at once (default: from the batch sizes)")
                            ->check(CLI::Range(1, 4096));
-  auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch intra-op threads (default: every core)")
+  auto* lanes = cmd->add_option("--lanes", flags->lanes, "Forwards at once per model (default: one per core on CPU, each on one thread, unless --threads)")
+                    ->check(CLI::NonNegativeNumber);
+  auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch threads per forward (default: 1 per lane; with one lane, every core)")
                       ->check(CLI::NonNegativeNumber);
   auto* device_flag = cmd->add_option("--device", *device, "cpu, cuda or cuda:N, for every model (default: each model's own, else cpu)");
   auto* no_optimize = cmd->add_flag("--no-optimize", "Run models as loaded, not frozen or channels-last (spec optimize: false)");
@@ -79,6 +81,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
     if (cors->count()) options.cors_origin = flags->cors_origin;
     if (http_threads->count()) options.http_threads = flags->http_threads;
     if (threads->count()) options.torch_threads = flags->torch_threads;
+    if (lanes->count()) options.lanes = flags->lanes;
     if (no_optimize->count()) options.optimize = false;
     if (body->count()) options.max_body_bytes = flags->max_body_bytes;
     if (pixels->count()) options.max_image_pixels = flags->max_image_pixels;

@@ -37,6 +37,19 @@ std::string url_host(const std::string& host) {
 
 // Connections are served one per thread while they live, and a request waiting for its batch
 // holds its thread: leave room for every model's full batch plus other traffic.
+// Forwards at once per model, each on its own thread: for image models on CPU one per core
+// (each forward on one libtorch thread, as `ptjs run` does) unless --threads asks for threads
+// per forward. Measured with scripts/bench/serve_bench.sh (2 cores): mobilenet_v3_small at
+// c=8 326 req/s with 2 lanes against 250 with one; the tiny tensor model at c=16 13.7k req/s
+// with one lane against 10.5k with 2 (its forwards are too short: more lanes only make smaller
+// batches), so tensor models keep one lane unless --lanes says otherwise.
+int lanes_for(const server_options& options) {
+  return options.lanes > 0 ? options.lanes : options.torch_threads > 0 ? 1 : default_torch_threads();
+}
+int threads_per_forward(const server_options& options) {
+  return lanes_for(options) > 1 && options.torch_threads == 0 ? 1 : options.torch_threads;
+}
+
 int default_http_threads(const server_options& options) {
   int rows = 0;
   for (const auto& m : options.models)
@@ -59,6 +72,10 @@ std::unique_ptr<served_model> load_one(const served_model_options& m, const serv
                           : options.max_delay_ms >= 0 ? options.max_delay_ms
                                                       : resolved.spec.max_delay_ms;
   batching.queue_size = options.queue_size;
+  const bool cuda = resolved.spec.device.rfind("cuda", 0) == 0;
+  const bool tensors = resolved.spec.input_type == "tensor";
+  batching.lanes = cuda || (tensors && options.lanes == 0) ? 1 : lanes_for(options);
+  batching.lane_threads = threads_per_forward(options);
   decode_options decode;
   decode.max_pixels = options.max_image_pixels;
   return std::make_unique<served_model>(name, std::move(resolved), batching, decode, stats);
@@ -97,7 +114,7 @@ int run_server(const server_options& options) {
     std::cerr << "ptjs serve: no model given (--model [NAME=]PATH or models: in --config)\n";
     return 2;
   }
-  set_torch_threads(options.torch_threads);
+  set_torch_threads(threads_per_forward(options));
   metrics stats;
   service svc(options, stats);
 
@@ -147,7 +164,9 @@ int run_server(const server_options& options) {
         const auto& in = model->inputs().front();
         std::cerr << "ptjs serve: model '" << model->name() << "' ready: input '" << in.name << "' " << in.datatype
                   << " " << shape_text(in.shape) << ", batches of up to " << model->batching().max_batch_size
-                  << " within " << model->batching().max_delay_ms << " ms; runs " << model->net().execution_plan() << "\n";
+                  << " within " << model->batching().max_delay_ms << " ms, " << model->batching().lanes
+                  << (model->batching().lanes == 1 ? " lane" : " lanes") << "; runs " << model->net().execution_plan()
+                  << "\n";
         list += (list.empty() ? "" : ", ") + model->name();
         svc.add_model(std::move(model));
       } catch (const std::exception& e) {

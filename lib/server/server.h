@@ -27,7 +27,8 @@ struct server_options {
   std::string api_key;      // non-empty: Authorization: Bearer <key> needed (health stays open)
   std::string cors_origin;  // non-empty: CORS headers for this origin ("*" for any)
   int http_threads = 0;     // 0: enough for every model's batch plus headroom
-  int torch_threads = 0;    // libtorch intra-op threads; 0: libtorch's default
+  int torch_threads = 0;    // libtorch threads per forward; 0: 1 with several lanes, else every core
+  int lanes = 0;            // forwards at once per model; 0: one per core on CPU unless torch_threads
   bool optimize = true;     // false (--no-optimize): every model runs as loaded, whatever its spec says
   size_t max_body_bytes = 64u << 20;
   uint64_t max_image_pixels = 40000000;

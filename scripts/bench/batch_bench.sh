@@ -54,8 +54,6 @@ trap 'rm -rf "$work"' EXIT
 cores="$(nproc)"
 py_threads="${py_threads:-1 $cores}"
 py_workers="${py_workers:-0 1 $cores}"
-# ptjs's default: libtorch gets every core (the preprocessing workers share them).
-ptjs_threads="$cores"
 
 mkdir -p "$work/photos1" "$work/photos2"
 if [ -n "$photos" ]; then
@@ -89,21 +87,31 @@ rate_ptjs() {  # model batch -> "rate once"
 rate_python() {  # model batch workers threads -> "rate once"
   steady "$(seconds_python "$1" "$2" "$3" "$4" "$work/photos1")" "$(seconds_python "$1" "$2" "$3" "$4" "$work/photos2")"
 }
-forward_only() {  # model batch threads -> img/s of forward on preprocessed tensors
-  "$py" - "$1" "$2" "$3" "$device" <<'PY'
-import sys, time, torch
-model, batch, threads, device = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+forward_only() {  # model batch -> img/s of forwards on preprocessed tensors, run as ptjs runs them:
+  # on CPU one lane per core (that many forwards at once, one libtorch thread each), on CUDA one
+  "$py" - "$1" "$2" "$device" "$cores" <<'PY'
+import sys, threading, time, torch
+model, batch, device, cores = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+lanes, threads = (1, cores) if device.startswith("cuda") else (cores, 1)
 torch.set_num_threads(threads)
 m = torch.jit.load(model, map_location=device).eval()
 x = torch.randn(batch, 3, 224, 224)
 sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-with torch.inference_mode():  # a batch from host memory each time, as a scorer gets it
+counts = [0] * lanes
+def lane(i, until):
+    torch.set_num_threads(threads)
+    with torch.inference_mode():  # a batch from host memory each time, as a scorer gets it
+        while time.perf_counter() < until:
+            m(x.to(device)); counts[i] += batch
+        sync()
+with torch.inference_mode():
     for _ in range(3): m(x.to(device))
     sync()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < 4: m(x.to(device)); n += batch
-    sync()
-print(f"{n / (time.perf_counter() - t0):.1f}")
+t0 = time.perf_counter()
+ts = [threading.Thread(target=lane, args=(i, t0 + 4)) for i in range(lanes)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(f"{sum(counts) / (time.perf_counter() - t0):.1f}")
 PY
 }
 
@@ -116,8 +124,8 @@ printf "%d + %d real-photo JPEG/PNG files, 300x300..1280x720, ImageNet preset (r
 [ -z "${PTJS_RUN_ARGS:-}" ] || echo "ptjs run flags: $PTJS_RUN_ARGS"
 echo "BLAS (both sides): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
 printf "steady images/s = %d / (seconds for %d - seconds for %d); once = seconds every run pays once\n" "$count" "$(( 2 * count ))" "$count"
-printf "forward-only uses ptjs's intra-op threads (%s); rates are medians of %s alternating turns\n\n" \
-  "$ptjs_threads" "$repeats"
+printf "forward-only: the module as loaded, forwards run as ptjs runs them (on CPU %s at once, one\n" "$cores"
+printf "libtorch thread each); rates are medians of %s alternating turns\n\n" "$repeats"
 median() {  # of the numbers given, "nan"s left out (a turn whose two times came out inverted)
   printf '%s\n' "$@" | grep -v nan | sort -g \
     | awk '{ v[NR] = $1 } END { if (!NR) { print "nan"; exit } printf "%.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -142,7 +150,7 @@ for m in $models; do
     done
     p="$(median "${pr[@]}")" y="$(median "${yr[@]}")"
     spread="$(printf '%s\n' "${ratios[@]:-}" | grep . | sort -g | sed -n '1p;$p' | paste -sd- - || true)"
-    f="$(forward_only "$work/$m.pt" "$b" "$ptjs_threads")"
+    f="$(forward_only "$work/$m.pt" "$b")"
     printf "%-20s %5s %11s %9s %13s %11s %22s %8s %13s %13s %11s\n" "$m" "$b" "$p" "$(median "${po[@]}")s" "$y" \
       "$(median "${yo[@]}")s" "workers=$best_w threads=$best_t" "$(awk "BEGIN{printf \"%.2fx\", $p / $y}")" \
       "${spread:--}" "$f" "$(awk "BEGIN{printf \"%.2f\", $p / $f}")"

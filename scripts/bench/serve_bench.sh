@@ -22,6 +22,7 @@
 #   --device D              both servers run the model on D (cpu, cuda, cuda:N; default cpu)
 #   --image PATH            the photo to POST (default: python3-skimage's chelsea at 640x480)
 #   env PTJS_PYTHON         the Python with torch/torchvision/Pillow (default /usr/bin/python3)
+#   env PTJS_SERVE_ARGS     extra `ptjs serve` flags, e.g. "--lanes 1" (printed with the table)
 #   --keep                  keep the work folder (models, image, logs)
 # Needs wrk, curl, gunicorn and python3-flask: scripts/install-deps.sh --with-bench
 set -euo pipefail
@@ -168,7 +169,8 @@ image_runs() {  # server url
 # --- ptjs serve -----------------------------------------------------------------------------
 log "starting ptjs serve"
 t0=$(now)
-"$PTJS" serve --host 127.0.0.1 --port 0 --device "$DEVICE" --model "mobilenet=$work/mobilenet.pt" --model "tiny=$work/tiny.pt" \
+# shellcheck disable=SC2086  # PTJS_SERVE_ARGS is a list of flags
+"$PTJS" serve --host 127.0.0.1 --port 0 --device "$DEVICE" ${PTJS_SERVE_ARGS:-} --model "mobilenet=$work/mobilenet.pt" --model "tiny=$work/tiny.pt" \
   2> "$work/ptjs.log" &
 server_pid=$!
 url=""
@@ -235,6 +237,7 @@ row() { printf '%-34s %14s %18s\n' "$1" "$2" "$3"; }
 echo
 echo "ptjs serve vs Flask+gunicorn: mobilenet_v3_small, one $image_info, POST /predictions/mobilenet"
 echo "$NPROC cores, $(uname -m), device $DEVICE; wrk ${DURATION}s per run on the same machine; same answer: $same"
+[ -z "${PTJS_SERVE_ARGS:-}" ] || echo "ptjs serve flags: $PTJS_SERVE_ARGS"
 echo "BLAS (both servers): $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)"
 row "metric" "ptjs" "flask+gunicorn(${WORKERS}w)"
 row "start-up to ready (s)" "$(v ptjs,startup)" "$(v flask,startup)"

@@ -7,9 +7,11 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "http_test_util.h"
 
@@ -86,8 +88,12 @@ TEST_F(Serve, HealthAndServerMetadata) {
   // The warm-up batch chose how each model runs (model.h): the digits CNN frozen with
   // channels-last weights and input, the linear tensor model frozen.
   EXPECT_NE(err.find("model 'digits' ready: input 'x' FP32 [-1, 1, 28, 28]"), std::string::npos) << err;
-  EXPECT_NE(err.find("ms; runs frozen, channels-last\n"), std::string::npos) << err;
-  EXPECT_NE(err.find("ms; runs frozen\n"), std::string::npos) << err;
+  // Without --threads, an image model gets one lane per core (serve.cpp), each forward on one
+  // thread; a tensor model one lane.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::string lanes = " " + std::to_string(cores) + (cores == 1 ? " lane" : " lanes");
+  EXPECT_NE(err.find(lanes + "; runs frozen, channels-last\n"), std::string::npos) << err;
+  EXPECT_NE(err.find(" 1 lane; runs frozen\n"), std::string::npos) << err;
 }
 
 TEST_F(Serve, ModelMetadataFromPipelineAndSpec) {
