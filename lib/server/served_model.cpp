@@ -100,7 +100,12 @@ served_model::served_model(std::string name, resolved_model resolved, batcher_op
     std::vector<host_tensor> out;
     try {
       // TorchScript's profiling executor optimises the graph on the second run: do both here.
-      warm_up(input);
+      // The first gets pixels of its own: the two may run on different lanes, and a buffer two
+      // tasks share would be released by one lane while the other reads it (safe, since cv::Mat
+      // counts references atomically, but inside OpenCV, where ThreadSanitizer cannot see it).
+      batch_input first = input;
+      first.image.mat = input.image.mat.clone();
+      warm_up(std::move(first));
       out = warm_up(std::move(input));
     } catch (const std::exception& e) {
       fail(std::string("the warm-up forward failed: ") + e.what());
