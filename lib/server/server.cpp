@@ -35,8 +35,6 @@ std::string url_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-// Connections are served one per thread while they live, and a request waiting for its batch
-// holds its thread: leave room for every model's full batch plus other traffic.
 // Forwards at once per model, each on its own thread: for image models on CPU one per core
 // (each forward on one libtorch thread, as `ptjs run` does) unless --threads asks for threads
 // per forward. Measured with scripts/bench/serve_bench.sh (2 cores): mobilenet_v3_small at
@@ -50,6 +48,8 @@ int threads_per_forward(const server_options& options) {
   return lanes_for(options) > 1 && options.torch_threads == 0 ? 1 : options.torch_threads;
 }
 
+// Connections are served one per thread while they live, and a request waiting for its batch
+// holds its thread: leave room for every model's full batch plus other traffic.
 int default_http_threads(const server_options& options) {
   int rows = 0;
   for (const auto& m : options.models)
