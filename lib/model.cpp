@@ -409,12 +409,18 @@ void set_torch_threads(int threads) { at::set_num_threads(threads > 0 ? threads 
 int default_preprocess_threads(const std::string& device) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // On a GPU the forward leaves the cores idle: every core but the batching thread's decodes.
-  if (device.rfind("cuda", 0) == 0) return std::max(1, cores - 1);
+  if (is_cuda(device)) return std::max(1, cores - 1);
   return std::max(1, cores / 4);
 }
 
 int default_torch_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 int torch_threads() { return at::get_num_threads(); }
+
+bool is_cuda(const std::string& device) { return device.rfind("cuda", 0) == 0; }
+
+int lanes_for(int lanes, int threads) { return lanes > 0 ? lanes : threads > 0 ? 1 : default_torch_threads(); }
+
+int threads_per_forward(int lanes, int threads) { return lanes > 1 && threads == 0 ? 1 : threads; }
 
 }  // namespace ptjs

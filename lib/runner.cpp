@@ -427,16 +427,11 @@ int run_batch(const run_options& o) {
       for (size_t i = window.claim(); i < total; i = window.claim()) window.put(i, preprocess_one(j, files[i]));
     });
 
-  // How the forwards run. On a CPU device, unless --threads asks for intra-op threads, one
-  // lane per core: that many batches are scored at once, each forward on one libtorch thread.
-  // Measured (2 cores, frozen channels-last modules, images/s, 1 lane x 2 threads -> 2 lanes x
-  // 1 thread): mobilenet_v3_small batch 1 194 -> 600, batch 8 409 -> 965; resnet18 batch 1
-  // 60 -> 74, batch 8 81 -> 92. A forward's bytes depend on its thread count, never on the
-  // lanes, so the same command still answers with the same bytes. The first chunk runs alone
-  // on this thread: it decides how the model runs (model::forward_images). On CUDA one lane.
-  const bool cuda = resolved.spec.device.rfind("cuda", 0) == 0;
-  const int lanes = cuda ? 1 : o.lanes > 0 ? o.lanes : o.threads > 0 ? 1 : default_torch_threads();
-  const int forward_threads = lanes > 1 && o.threads == 0 ? 1 : o.threads;
+  // How the forwards run (model.h: lanes_for): on CPU several batches at once, one libtorch
+  // thread each, so the same command still answers with the same bytes; on CUDA one lane. The
+  // first chunk runs alone on this thread: it decides how the model runs (forward_images).
+  const int lanes = is_cuda(resolved.spec.device) ? 1 : lanes_for(o.lanes, o.threads);
+  const int forward_threads = threads_per_forward(lanes, o.threads);
   set_torch_threads(forward_threads);
 
   const bool show_progress = !o.quiet && (o.progress == 1 || (o.progress == -1 && ::isatty(STDERR_FILENO)));

@@ -35,17 +35,14 @@ std::string url_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-// Forwards at once per model, each on its own thread: for image models on CPU one per core
-// (each forward on one libtorch thread, as `ptjs run` does) unless --threads asks for threads
-// per forward. Measured with scripts/bench/serve_bench.sh (2 cores): mobilenet_v3_small at
-// c=8 326 req/s with 2 lanes against 250 with one; the tiny tensor model at c=16 13.7k req/s
-// with one lane against 10.5k with 2 (its forwards are too short: more lanes only make smaller
+// Forwards at once per model (model.h: lanes_for): image models on CPU get the lanes `ptjs run`
+// gets. Measured with scripts/bench/serve_bench.sh (2 cores): mobilenet_v3_small at c=8 326
+// req/s with 2 lanes against 250 with one; the tiny tensor model at c=16 13.7k req/s with one
+// lane against 10.5k with 2 (its forwards are too short: more lanes only make smaller
 // batches), so tensor models keep one lane unless --lanes says otherwise.
-int lanes_for(const server_options& options) {
-  return options.lanes > 0 ? options.lanes : options.torch_threads > 0 ? 1 : default_torch_threads();
-}
+int lanes_for(const server_options& options) { return ptjs::lanes_for(options.lanes, options.torch_threads); }
 int threads_per_forward(const server_options& options) {
-  return lanes_for(options) > 1 && options.torch_threads == 0 ? 1 : options.torch_threads;
+  return ptjs::threads_per_forward(lanes_for(options), options.torch_threads);
 }
 
 // Connections are served one per thread while they live, and a request waiting for its batch
@@ -72,9 +69,8 @@ std::unique_ptr<served_model> load_one(const served_model_options& m, const serv
                           : options.max_delay_ms >= 0 ? options.max_delay_ms
                                                       : resolved.spec.max_delay_ms;
   batching.queue_size = options.queue_size;
-  const bool cuda = resolved.spec.device.rfind("cuda", 0) == 0;
   const bool tensors = resolved.spec.input_type == "tensor";
-  batching.lanes = cuda || (tensors && options.lanes == 0) ? 1 : lanes_for(options);
+  batching.lanes = is_cuda(resolved.spec.device) || (tensors && options.lanes == 0) ? 1 : lanes_for(options);
   batching.lane_threads = threads_per_forward(options);
   decode_options decode;
   decode.max_pixels = options.max_image_pixels;
