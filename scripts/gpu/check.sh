@@ -77,7 +77,7 @@ if wants build; then
   generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
   configure() {
     PKG_CONFIG_PATH="$sys/usr/lib/x86_64-linux-gnu/pkgconfig" timeout 120 cmake -S "$root" -B "$build" "${generator[@]}" \
-    -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON -DPTJS_PYTHON="$py" \
+    -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON -DPTJS_PYTHON="$py" -DPTJS_SLIM_LIBS=OFF \
     -DCMAKE_PREFIX_PATH="$sys/usr" -DOpenCV_DIR="$sys/usr/lib/x86_64-linux-gnu/cmake/opencv4" \
     -DPKG_CONFIG_EXECUTABLE="$sys/bin/pkg-config" -DCMAKE_CXX_FLAGS="$multiarch" -DCMAKE_C_FLAGS="$multiarch" \
     -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath,$runlib -Wl,-rpath-link,$sys/lib:$sys/stubs -Wl,--allow-shlib-undefined" \

@@ -15,7 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import elfstub  # noqa: E402  (scripts/elfstub.py: the stand-in writer, shared with scripts/slim_libs.py)
 
 LIBDIR = "/lib/x86_64-linux-gnu"
 DEV_PACKAGES = [
@@ -40,12 +42,7 @@ NOOPS = {"GDALAllRegister"}
 STUBBED = ["libgdal.so.32", "libgdcmMSFF.so.3.0", "libgdcmDSED.so.3.0", "libGLX.so.0", "liblapack.so.3", "libblas.so.3"]
 
 
-def run(*cmd):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-
-
-def needed(path):
-    return [line.split("[")[1].rstrip("]") for line in run("readelf", "-d", path).splitlines() if "(NEEDED)" in line]
+run, needed = elfstub.run, elfstub.needed
 
 
 def closure():
@@ -57,45 +54,6 @@ def closure():
         seen.append(name)
         todo.extend(needed(os.path.join(LIBDIR, name)))
     return sorted(seen)
-
-
-def symbols(path, undefined):
-    flag = "--undefined-only" if undefined else "--defined-only"
-    out = {}
-    for line in run("nm", "-D", "-S", flag, path).splitlines():
-        parts = line.split()
-        if undefined:
-            out[parts[-1]] = None
-        elif len(parts) >= 3:
-            size = int(parts[1], 16) if len(parts) == 4 else 0
-            out[parts[-1]] = (parts[-2], size)
-    return out
-
-
-def write_stub(name, wanted, stubs):
-    defined = symbols(os.path.join(LIBDIR, name), undefined=False)
-    lines = ["\t.text"]
-    objects = []
-    count = 0
-    for sym in sorted(wanted):
-        if sym not in defined:
-            continue
-        kind, size = defined[sym]
-        count += 1
-        if kind in ("T", "t", "W", "i"):
-            lines += [f"\t.globl {sym}", f"\t.type {sym},@function", f"{sym}:", "\tret" if sym in NOOPS else "\tud2"]
-        else:
-            objects += [f"\t.globl {sym}", f"\t.type {sym},@object", f"\t.size {sym},{max(size, 1)}",
-                        f"{sym}:", f"\t.zero {max(size, 1)}"]
-    if objects:
-        lines += ["\t.data", "\t.balign 64"] + objects
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "stub.S")
-        with open(src, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        subprocess.run(["gcc", "-shared", "-nostdlib", "-o", os.path.join(stubs, name), f"-Wl,-soname,{name}", src],
-                       check=True)
-    return count
 
 
 # Debian's OpenCV CMake files list every module and check that each file exists; this one
@@ -166,11 +124,11 @@ def main():
         shutil.copy2(os.path.join(LIBDIR, name), os.path.join(libs, name))
     imported = {}
     for name in carried:
-        imported.update(symbols(os.path.join(LIBDIR, name), undefined=True))
+        imported.update(elfstub.imports(os.path.join(LIBDIR, name)))
     stubs = os.path.join(root, "stubs")
     os.makedirs(stubs)
     for name in STUBBED:
-        print(f"stub {name}: {write_stub(name, imported, stubs)} symbols")
+        print(f"stub {name}: {len(elfstub.write_stub(os.path.join(LIBDIR, name), name, imported, stubs, NOOPS))} symbols")
     # Every name a carried library has here (libfoo.so, libfoo.so.N.M: what the -dev packages'
     # links and CMake files use) points at the carried copy.
     devlib = os.path.join(root, "usr/lib/x86_64-linux-gnu")
