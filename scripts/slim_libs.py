@@ -54,7 +54,8 @@ def search_dirs(path, out_dir):
 def system_libs():
     """soname -> path, as the loader's cache has them."""
     out = {}
-    for line in elfstub.run("ldconfig", "-p").splitlines()[1:]:
+    ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"  # /sbin is not on every user's PATH
+    for line in elfstub.run(ldconfig, "-p").splitlines()[1:]:
         name, _, path = line.strip().partition(" => ")
         if "x86-64" in name or "x86_64" in path:
             out.setdefault(name.split()[0], path)

@@ -64,6 +64,35 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertRegex(r.stdout.decode(), r"^ptjs \d+\.\d+\.\d+")
 
+    def test_slim_libs_stand_in_and_every_format_still_decodes(self):
+        """With PTJS_SLIM_LIBS (the default), the libraries libtorch and OpenCV link but ptjs never
+        calls load from the build's stand-ins, and images of every format still score."""
+        slim = os.environ.get("PTJS_SLIM_DIR")
+        if not slim:
+            self.skipTest("built with PTJS_SLIM_LIBS=OFF")
+        loaded = {}
+        for line in subprocess.run(["ldd", PTJS], capture_output=True, text=True, check=True).stdout.splitlines():
+            name, _, path = line.strip().partition(" => ")
+            loaded[name] = path.split(" (")[0]
+        stood_in = sorted(n for n, p in loaded.items() if os.path.dirname(p) == slim)
+        self.assertEqual(sorted(os.listdir(slim)), stood_in, "every stand-in written is the one loaded")
+        for name in ("libgdal.so.32", "libavcodec.so.59", "libopencv_dnn.so.406"):
+            if name in loaded:
+                self.assertIn(name, stood_in)
+        self.assertLess(len(loaded), 150, f"{len(loaded)} libraries loaded")
+        from PIL import Image
+        digit = Image.open(digit_files(1)[0]).convert("RGB")
+        folder = os.path.join(self.tmp, "formats")
+        os.makedirs(folder)
+        for fmt, ext in (("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp"), ("TIFF", "tif"), ("BMP", "bmp")):
+            digit.save(os.path.join(folder, f"digit.{ext}"), fmt)
+        r = ptjs("run", "--model", DIGITS_PT, "--input", folder)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        records = jsonl(r.stdout)
+        self.assertEqual(len(records), 5)
+        for record in records:
+            self.assertNotIn("error", record, record)
+
     def test_usage_error_exit_2(self):
         r = ptjs("run", "--input", DIGITS_IMAGES)
         self.assertEqual(r.returncode, 2)
