@@ -130,16 +130,16 @@ size_t batcher::queue_depth() const {
   return queue_.size();
 }
 
-batcher::task_list batcher::take_batch() {
+batcher::task_list batcher::take_batch(int64_t limit) {
   task_list batch;
   const std::string key = queue_.front()->key;
   int64_t rows = 0;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    if ((*it)->key == key && (batch.empty() || rows + (*it)->rows <= options_.max_batch_size)) {
+    if ((*it)->key == key && (batch.empty() || rows + (*it)->rows <= limit)) {
       rows += (*it)->rows;
       batch.push_back(std::move(*it));
       it = queue_.erase(it);
-      if (rows >= options_.max_batch_size) break;
+      if (rows >= limit) break;
     } else {
       ++it;
     }
@@ -168,10 +168,20 @@ void batcher::loop() {
       wake_.wait_until(lock, fire_at);
       continue;
     }
-    task_list batch = take_batch();
+    // A lane takes its share of the rows waiting and running, so that the lanes' batches stay
+    // of a size: at c=8 with two lanes, a lane taking all that waited (6, say, while the other
+    // ran 2) made the slowest requests twice as slow as the median.
+    const int lanes = std::max(1, options_.lanes);
+    const int64_t share = std::max<int64_t>(1, (rows + running_rows_ + lanes - 1) / lanes);
+    task_list batch = take_batch(std::min<int64_t>(options_.max_batch_size, share));
+    int64_t taken = 0;
+    for (const auto& t : batch) taken += t->rows;
+    running_rows_ += taken;
+    if (!queue_.empty()) wake_.notify_one();
     lock.unlock();
     run(batch);
     lock.lock();
+    running_rows_ -= taken;
     idle_since = clock::now();
   }
 }

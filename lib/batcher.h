@@ -1,5 +1,6 @@
 // Dynamic batching for one model (serve): requests queue up, and each of the model's lanes (a
-// thread) collects those that can share a forward and runs it. No libtorch here.
+// thread) collects those that can share a forward and runs it, taking its share of the rows
+// waiting and running (so that two lanes run batches of a size). No libtorch here.
 #pragma once
 
 #include <chrono>
@@ -100,8 +101,8 @@ class batcher {
 
   void loop();
   // Moves the next batch out of queue_ (the oldest task and those sharing its key, up to
-  // max_batch_size rows); caller holds mu_.
-  task_list take_batch();
+  // `limit` rows; a first task with more runs alone); caller holds mu_.
+  task_list take_batch(int64_t limit);
   // Runs a batch; on failure retries each task alone so only the bad ones fail.
   void run(task_list& batch);
   void forward(task_list& batch);
@@ -115,6 +116,7 @@ class batcher {
   std::deque<std::unique_ptr<task>> queue_;  // guarded by mu_
   bool stop_ = false;                        // guarded by mu_
   int incoming_ = 0;                         // outstanding arrivals; guarded by mu_
+  int64_t running_rows_ = 0;                 // rows in the lanes' forwards; guarded by mu_
   std::vector<std::thread> lanes_;           // started last, after every member above
 };
 

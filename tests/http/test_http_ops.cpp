@@ -127,7 +127,7 @@ TEST(Slow, RequestTimeoutIs504) {
 // emptied, starts at once instead of waiting out the delay.
 TEST(Batching, DelayWaitsOnlyForRequestsOnTheirWay) {
   running_server s({"serve", "--port", "0", "--model", gen("linear.pt"), "--model", digits_dir + "/model.pt",
-                    "--max-delay-ms", "3000"});
+                    "--max-delay-ms", "3000", "--lanes", "2"});
   const auto timed_infer = [&s](float x) {
     const auto start = std::chrono::steady_clock::now();
     auto res = s.client().Post("/v2/models/linear/infer", v2_fp32("x", {1, 4}, {x, 1, 1, 1}), "application/json");
@@ -140,7 +140,8 @@ TEST(Batching, DelayWaitsOnlyForRequestsOnTheirWay) {
   for (int i = 0; i < 8; ++i) burst.push_back(std::async(std::launch::async, timed_infer, static_cast<float>(i)));
   for (auto& took : burst) EXPECT_LT(took.get(), 1.5);
 
-  // The images of one request are on their way until the last is queued: one forward.
+  // The images of one request are on their way until the last is queued; then the two lanes
+  // share them: two forwards of two (one per image, had the lanes not waited).
   const auto images = digit_images(4);
   json data = json::array();
   for (const auto& im : images) data.push_back(base64(read_file(im.path)));
@@ -155,7 +156,7 @@ TEST(Batching, DelayWaitsOnlyForRequestsOnTheirWay) {
   auto res = s.client().Post("/v2/models/digits/infer", req.dump(), "application/json");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
-  EXPECT_EQ(forwards(), before + 1);
+  EXPECT_EQ(forwards(), before + 2);
 }
 
 // Reads one gauge from /metrics (the first line that starts with `series`), -1 when absent.
@@ -173,6 +174,34 @@ bool wait_gauge(const running_server& s, const std::string& series, double value
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return false;
+}
+
+// With two lanes, the requests that queued while both were busy are shared out: the lane that
+// frees first takes its share of what waits and runs (ceil((8 + 1) / 2) = 5), not all eight,
+// and the rest go to whichever lane is free next. At least four forwards in all, where one
+// lane taking everything made three.
+TEST(Batching, LanesShareTheQueuedRequests) {
+  running_server s({"serve", "--port", "0", "--model", "slow=" + gen("slow.pt"), "--lanes", "2", "--threads", "1",
+                    "--max-delay-ms", "0"});
+  const std::string forwards = "ptjs_batch_size_count{model=\"slow\"}";
+  const std::string waiting = "ptjs_queue_depth{model=\"slow\"}";
+  const double before = gauge(s, forwards);
+  ASSERT_GE(before, 0);
+  std::vector<std::future<httplib::Result>> busy;
+  for (int i = 0; i < 2; ++i) busy.push_back(std::async(std::launch::async, [&s] { return slow_request(s, 1.5); }));
+  ASSERT_TRUE(wait_gauge(s, "ptjs_in_flight_requests", 3) && wait_gauge(s, waiting, 0)) << "both lanes busy";
+  std::vector<std::future<httplib::Result>> queued;
+  for (int i = 0; i < 8; ++i) queued.push_back(std::async(std::launch::async, [&s] { return slow_request(s, 0); }));
+  ASSERT_TRUE(wait_gauge(s, waiting, 8)) << "eight requests wait while both lanes run";
+  for (auto& r : busy) {
+    auto res = r.get();
+    ASSERT_TRUE(res && res->status == 200) << (res ? res->body : httplib::to_string(res.error()));
+  }
+  for (auto& r : queued) {
+    auto res = r.get();
+    ASSERT_TRUE(res && res->status == 200) << (res ? res->body : httplib::to_string(res.error()));
+  }
+  EXPECT_GE(gauge(s, forwards), before + 4);
 }
 
 TEST(Slow, FullQueueIs503AndQueuedRequestsAreServed) {
