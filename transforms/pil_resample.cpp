@@ -3,10 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "cpu_clones.h"
 #include "error.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PTJS_AVX2_TRANSPOSE 1
+#endif
 
 namespace ptjs {
 
@@ -156,6 +162,70 @@ void resample_vertical(const cv::Mat& in, cv::Mat& out, const coeffs& c) {
   }
 }
 
+#ifdef PTJS_AVX2_TRANSPOSE
+// The low 12 bytes of v, exactly.
+__attribute__((target("avx2"))) inline void store12(uint8_t* dst, __m128i v) {
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), v);
+  const int32_t last = _mm_extract_epi32(v, 2);
+  std::memcpy(dst + 8, &last, 4);
+}
+
+// One 8x8 block of 3-byte pixels: eight rows of 24 bytes in, eight rows of 24 bytes out. Each
+// row is widened to eight 32-bit pixels (two 16-byte loads that stay inside the row's 24
+// bytes), the 8x8 matrix of 32-bit pixels is transposed with unpacks and lane swaps, and each
+// column is packed back to 24 bytes with exact 8- and 4-byte stores.
+__attribute__((target("avx2"))) inline void transpose_block_rgb(const uint8_t* in, size_t in_step, uint8_t* out,
+                                                                size_t out_step) {
+  const __m256i widen = _mm256_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1,  //
+                                         4, 5, 6, -1, 7, 8, 9, -1, 10, 11, 12, -1, 13, 14, 15, -1);
+  __m256i r[8];
+  for (int i = 0; i < 8; ++i) {
+    const uint8_t* p = in + i * in_step;
+    const __m256i v = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8)),
+                                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    r[i] = _mm256_shuffle_epi8(v, widen);
+  }
+  __m256i t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // u[0..3] hold rows 0-3 of columns (0, 4), (1, 5), (2, 6), (3, 7) in their two lanes; u[4..7]
+  // rows 4-7 of the same columns.
+  const __m256i narrow = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,  //
+                                          0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+  for (int c = 0; c < 4; ++c) {
+    const __m256i first = _mm256_shuffle_epi8(_mm256_permute2x128_si256(u[c], u[c + 4], 0x20), narrow);
+    const __m256i second = _mm256_shuffle_epi8(_mm256_permute2x128_si256(u[c], u[c + 4], 0x31), narrow);
+    uint8_t* a = out + c * out_step;
+    uint8_t* b = out + (c + 4) * out_step;
+    store12(a, _mm256_castsi256_si128(first));
+    store12(a + 12, _mm256_extracti128_si256(first, 1));
+    store12(b, _mm256_castsi256_si128(second));
+    store12(b + 12, _mm256_extracti128_si256(second, 1));
+  }
+}
+
+__attribute__((target("avx2"))) void transpose_rgb_avx2(const cv::Mat& in, cv::Mat& out) {
+  const int rows = in.rows, cols = in.cols;
+  const int full_rows = rows / 8 * 8, full_cols = cols / 8 * 8;
+  for (int y = 0; y < full_rows; y += 8)
+    for (int x = 0; x < full_cols; x += 8)
+      transpose_block_rgb(in.ptr<uint8_t>(y) + x * 3, in.step[0], out.ptr<uint8_t>(x) + y * 3, out.step[0]);
+  // The edges that do not fill a block, pixel by pixel.
+  for (int y = 0; y < rows; ++y) {
+    const uint8_t* row = in.ptr<uint8_t>(y);
+    for (int x = y < full_rows ? full_cols : 0; x < cols; ++x) std::memcpy(out.ptr<uint8_t>(x) + y * 3, row + x * 3, 3);
+  }
+}
+#endif
+
 // Pillow: COORD(v) is -1 for negative v, else truncation.
 inline int coord(double v) { return v < 0.0 ? -1 : static_cast<int>(v); }
 
@@ -192,6 +262,18 @@ cv::Mat nearest_resize(const cv::Mat& src, cv::Size size) {
 }
 
 }  // namespace
+
+void transpose_pixels(const cv::Mat& in, cv::Mat& out) {
+#ifdef PTJS_AVX2_TRANSPOSE
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2 && in.type() == CV_8UC3 && !in.empty() && in.data != out.data) {
+    out.create(in.cols, in.rows, in.type());
+    transpose_rgb_avx2(in, out);
+    return;
+  }
+#endif
+  cv::transpose(in, out);
+}
 
 cv::Mat pil_resize(const cv::Mat& src, cv::Size size, pil_filter filter) {
   return pil_resize_region(src, size, cv::Rect(0, 0, size.width, size.height), filter);
@@ -232,10 +314,10 @@ cv::Mat pil_resize_region(const cv::Mat& src, cv::Size size, cv::Rect region, pi
     // whole contiguous rows vectorise, where Pillow's per-pixel gather does not. The sums are
     // integers, so the order of the additions cannot change the result.
     cv::Mat src_t;
-    cv::transpose(cur.colRange(horiz.input_begin, horiz.input_end), src_t);
+    transpose_pixels(cur.colRange(horiz.input_begin, horiz.input_end), src_t);
     cv::Mat tmp_t(region.width, src_t.cols, src.type());
     resample_vertical(src_t, tmp_t, horiz.c);
-    cv::transpose(tmp_t, cur);
+    transpose_pixels(tmp_t, cur);
   } else {
     cur = cur.colRange(region.x, region.x + region.width);
   }

@@ -42,6 +42,31 @@ TEST(resize, unchanged_size_returns_the_input) {
 // Resize then CenterCrop runs as one step that resamples only the kept region: it must give
 // the pixels of the two steps run one after the other, for every filter, shrinking and
 // growing, either axis unchanged, L and RGB, and crops anywhere.
+// The horizontal pass's transpose: every size around the 8x8 blocks, views into a larger
+// image (row steps that are not 3 x cols), one and three channels.
+TEST(resize, transpose_pixels_equals_cv_transpose) {
+  std::mt19937 rng(11);
+  cv::Mat big(70, 90, CV_8UC3);
+  cv::randu(big, 0, 256);
+  for (int rows = 1; rows <= 26; ++rows)
+    for (int cols = 1; cols <= 26; ++cols) {
+      const cv::Mat view = big(cv::Rect(static_cast<int>(rng() % 20), static_cast<int>(rng() % 20), cols, rows));
+      cv::Mat expected, got;
+      cv::transpose(view, expected);
+      transpose_pixels(view, got);
+      ASSERT_EQ(got.size(), expected.size()) << rows << "x" << cols;
+      ASSERT_EQ(cv::norm(got, expected, cv::NORM_INF), 0) << rows << "x" << cols;
+    }
+  cv::Mat photo(853, 1280, CV_8UC3), gray(37, 53, CV_8UC1), expected, got;
+  cv::randu(photo, 0, 256);
+  cv::randu(gray, 0, 256);
+  for (const cv::Mat& m : {photo, gray}) {
+    cv::transpose(m, expected);
+    transpose_pixels(m, got);
+    ASSERT_EQ(cv::norm(got, expected, cv::NORM_INF), 0) << m.size();
+  }
+}
+
 TEST(resize, region_resize_equals_resize_then_crop) {
   std::mt19937 rng(7);
   const auto pick = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
