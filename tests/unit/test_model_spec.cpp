@@ -29,6 +29,14 @@ struct bad_case {
   const char* message;  // must appear in the error text
 };
 
+// The fixture's file name, so that test names read .../invalid_mode rather than the bytes
+// of the struct.
+void PrintTo(const bad_case& c, std::ostream* out) { *out << c.file; }
+std::string case_name(const ::testing::TestParamInfo<bad_case>& info) {
+  const std::string file = info.param.file;
+  return file.substr(0, file.find('.'));
+}
+
 class invalid_spec : public ::testing::TestWithParam<bad_case> {};
 
 TEST_P(invalid_spec, error_names_file_line_column_and_what) {
@@ -59,7 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"invalid_softmax_arg.yaml", "invalid_softmax_arg.yaml:3:23: Softmax: unknown key 'axis' (accepted: dim)"},
         bad_case{"invalid_draft.yaml", "invalid_draft.yaml:2:29: input: 'draft' must be true or false, got 'maybe'"},
         bad_case{"invalid_draft_key.yaml",
-                 "invalid_draft_key.yaml:4:3: input: unknown key 'drafts' (accepted: type, mode, exif_transpose, draft)"}));
+                 "invalid_draft_key.yaml:4:3: input: unknown key 'drafts' (accepted: type, mode, exif_transpose, draft)"}),
+    case_name);
 
 TEST(model_spec, merge_overrides_only_given_keys) {
   const auto base = parse_model_spec("name: m\nlabels: [x, y]\npostprocess:\n  - Argmax: {}\n", "base.yaml", ".");
