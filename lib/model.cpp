@@ -218,13 +218,17 @@ struct model::impl {
   // When no candidate matches, the module as loaded answers this batch again, optimised, as
   // it answers every later one.
   std::vector<host_tensor> plan_with(std::vector<at::Tensor> inputs, bool images) {
-    planned = true;
-    if (!optimize || !device.is_cpu() || precision != at::kFloat || info.format != "torchscript") return forward(inputs);
+    if (!optimize || !device.is_cpu() || precision != at::kFloat || info.format != "torchscript") {
+      auto out = forward(inputs);
+      planned = true;
+      return out;
+    }
     std::vector<host_tensor> reference;
     {
       torch::jit::GraphOptimizerEnabledGuard unoptimised(false);  // per thread
-      reference = forward(inputs);
+      reference = forward(inputs);  // a batch the model fails on leaves the choice to the next
     }
+    planned = true;
     struct candidate {
       const char* name;
       bool channels_last;
