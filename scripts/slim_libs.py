@@ -106,11 +106,24 @@ def plan(binary, out_dir):
         stand_ins -= set(rejected)
 
 
-def main():
-    binary, out_dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+def empty(out_dir):
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     os.makedirs(out_dir)
+
+
+def main():
+    binary, out_dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    empty(out_dir)
+    try:
+        write(binary, out_dir)
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as e:
+        # no readelf, nm or gcc, an unexpected listing: ptjs loads the real libraries
+        empty(out_dir)
+        print(f"slim_libs: WARNING: no stand-ins ({e}); ptjs will load the real libraries")
+
+
+def write(binary, out_dir):
     result, loaded = plan(binary, out_dir)
     traps = 0
     for name, (path, symbols) in sorted(result.items()):
@@ -119,8 +132,7 @@ def main():
     env.pop("LD_LIBRARY_PATH", None)
     check = subprocess.run([binary, "--version"], env=env, capture_output=True, text=True)
     if check.returncode != 0 or check.stderr.strip():
-        shutil.rmtree(out_dir)
-        os.makedirs(out_dir)
+        empty(out_dir)
         print(f"slim_libs: WARNING: ptjs failed with the stand-ins ({check.stderr.strip()[:300]}); "
               "it will load the real libraries")
         return
