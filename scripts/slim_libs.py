@@ -96,7 +96,8 @@ def plan(binary, out_dir):
             defined_here.update(elfstub.exports(path))
         result, rejected = {}, []
         for name, path in reached.items():
-            symbols = {s: v for s, v in wanted.items() if s not in defined_here and s in elfstub.exports(path)}
+            exported = elfstub.exports(path)  # one nm per stand-in, not one per symbol
+            symbols = {s: v for s, v in wanted.items() if s not in defined_here and s in exported}
             if any(symbols.values()):
                 rejected.append(name)
             result[name] = (path, set(symbols))

@@ -26,10 +26,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 LOADER = "/lib64/ld-linux-x86-64.so.2"
 
 
-def ready_seconds(cmd):
-    """Seconds from launch to /v2/health/ready 200, and VmRSS (MiB) then."""
+def ready_seconds(cmd, model):
+    """Seconds from launch to /v2/health/ready 200 serving `model`, and VmRSS (MiB) then."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd + ["serve", "--host", "127.0.0.1", "--port", "0", "--model", f"mobilenet={MODEL}"],
+    proc = subprocess.Popen(cmd + ["serve", "--host", "127.0.0.1", "--port", "0", "--model", f"mobilenet={model}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     port = []
 
@@ -77,7 +77,6 @@ def count_libraries(cmd):
 
 
 def main():
-    global MODEL
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ptjs", default=os.environ.get("PTJS_BIN", os.path.join(ROOT, "build", "apps", "ptjs", "ptjs")))
     ap.add_argument("--rounds", type=int, default=5)
@@ -87,15 +86,15 @@ def main():
     # "": the loader names the main program "" when it applies --inhibit-rpath
     variants = {"stand-ins": [ptjs], "all libraries": [LOADER, "--inhibit-rpath", "", ptjs]}
     with tempfile.TemporaryDirectory(prefix="ptjs-startup-bench-") as tmp:
-        MODEL = os.path.join(tmp, "mobilenet.pt")
+        model = os.path.join(tmp, "mobilenet.pt")
         subprocess.run([args.python, os.path.join(ROOT, "scripts", "export_torchvision.py"), "--arch",
-                        "mobilenet_v3_small", "--embed-preset", "--out", MODEL], check=True, capture_output=True)
+                        "mobilenet_v3_small", "--embed-preset", "--out", model], check=True, capture_output=True)
         results = {name: {"ready": [], "rss": [], "version": []} for name in variants}
         for name, cmd in variants.items():  # one unrecorded start each: the page cache
-            ready_seconds(cmd)
+            ready_seconds(cmd, model)
         for _ in range(args.rounds):
             for name, cmd in variants.items():
-                took, rss = ready_seconds(cmd)
+                took, rss = ready_seconds(cmd, model)
                 results[name]["ready"].append(took)
                 results[name]["rss"].append(rss)
                 results[name]["version"].append(version_seconds(cmd))
