@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "error.h"
+#include "normalize.h"
 #include "stage.h"
 #include "to_tensor.h"
 
@@ -43,6 +44,16 @@ sample convert_image_dtype::apply(sample in) const {
   }
   in.mat = out;
   return in;
+}
+
+std::optional<sample> convert_image_dtype::apply_then(const sample& in, const transform& next) const {
+  const auto* norm = dynamic_cast<const normalize*>(&next);
+  if (norm == nullptr || depth_ != CV_32F) return std::nullopt;
+  require_tensor(in, "ConvertImageDtype");
+  if (in.mat.depth() != CV_8U) return std::nullopt;
+  auto mat = norm->apply_to_unit_floats(in.mat);
+  if (!mat) return std::nullopt;
+  return sample{std::move(*mat), true};
 }
 
 std::string convert_image_dtype::repr() const {

@@ -19,6 +19,8 @@ class convert_image_dtype : public transform {
   sample apply(sample in) const override;
   std::string repr() const override;
   size_effect effect_on_size() const override { return {true, {}}; }
+  // uint8 to float32 followed by Normalize: both in one pass (normalize::apply_to_unit_floats).
+  std::optional<sample> apply_then(const sample& in, const transform& next) const override;
 
  private:
   int depth_;

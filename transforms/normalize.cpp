@@ -1,5 +1,7 @@
 #include "normalize.h"
 
+#include <cstdint>
+
 #include "cpu_clones.h"
 #include "error.h"
 #include "py_format.h"
@@ -47,6 +49,44 @@ void normalize_row(const float* in, const float* mean, const float* std, float* 
 }
 
 }  // namespace
+
+bool normalize::fits(int channels) const {
+  const auto fits_list = [channels](const std::vector<float>& list) {
+    return list.size() == 1 || list.size() == static_cast<size_t>(channels);
+  };
+  return fits_list(mean_f_) && fits_list(std_f_);
+}
+
+std::optional<cv::Mat> normalize::apply_to_unit_floats(const cv::Mat& u8) const {
+  const int cn = u8.channels();
+  if (u8.depth() != CV_8U || !fits(cn)) return std::nullopt;
+  std::vector<float> table(static_cast<size_t>(cn) * 256);
+  for (int c = 0; c < cn; ++c) {
+    const float m = mean_f_[mean_f_.size() == 1 ? 0 : c];
+    const float s = std_f_[std_f_.size() == 1 ? 0 : c];
+    for (int v = 0; v < 256; ++v) {
+      const float unit = static_cast<float>(v) / 255.0f;  // as uint8_to_unit_float
+      table[static_cast<size_t>(c) * 256 + v] = (unit - m) / s;  // as normalize_row
+    }
+  }
+  cv::Mat out(u8.size(), CV_32FC(cn));
+  for (int y = 0; y < u8.rows; ++y) {
+    const uint8_t* p = u8.ptr<uint8_t>(y);
+    float* q = out.ptr<float>(y);
+    if (cn == 3) {
+      const float *t0 = table.data(), *t1 = t0 + 256, *t2 = t1 + 256;
+      for (int x = 0; x < u8.cols; ++x, p += 3, q += 3) {
+        q[0] = t0[p[0]];
+        q[1] = t1[p[1]];
+        q[2] = t2[p[2]];
+      }
+      continue;
+    }
+    const size_t row_len = static_cast<size_t>(u8.cols) * cn;
+    for (size_t i = 0; i < row_len; ++i) q[i] = table[(i % cn) * 256 + p[i]];
+  }
+  return out;
+}
 
 sample normalize::apply(sample in) const {
   require_float_tensor(in, "Normalize");

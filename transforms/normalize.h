@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,16 @@ class normalize : public transform {
   std::string repr() const override;
   size_effect effect_on_size() const override { return {true, {}}; }
 
+  // What v / 255.f (ToTensor, ConvertImageDtype to float32) then this step give for the uint8
+  // image `u8`, in one pass: each channel's 256 results are computed once, with the same float
+  // operations, and looked up. Empty when the channels do not fit mean and std (apply() then
+  // reports it, naming the tensor it got).
+  std::optional<cv::Mat> apply_to_unit_floats(const cv::Mat& u8) const;
+
  private:
+  // Whether mean and std (one value, or one per channel) fit `channels`.
+  bool fits(int channels) const;
+
   std::vector<double> mean_, std_;  // as written, for repr()
   std::vector<float> mean_f_, std_f_;
 };

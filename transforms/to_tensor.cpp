@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "normalize.h"
 #include "stage.h"
 
 namespace ptjs {
@@ -24,6 +25,15 @@ sample to_tensor::apply(sample in) const {
   in.mat = uint8_to_unit_float(in.mat);
   in.is_tensor = true;
   return in;
+}
+
+std::optional<sample> to_tensor::apply_then(const sample& in, const transform& next) const {
+  const auto* norm = dynamic_cast<const normalize*>(&next);
+  if (norm == nullptr) return std::nullopt;
+  require_pil_image(in, "ToTensor");
+  auto mat = norm->apply_to_unit_floats(in.mat);
+  if (!mat) return std::nullopt;
+  return sample{std::move(*mat), true};
 }
 
 }  // namespace ptjs

@@ -16,6 +16,8 @@ class to_tensor : public transform {
   sample apply(sample in) const override;
   std::string repr() const override { return "ToTensor()"; }
   size_effect effect_on_size() const override { return {true, {}}; }
+  // Followed by Normalize: both in one pass (normalize::apply_to_unit_floats).
+  std::optional<sample> apply_then(const sample& in, const transform& next) const override;
 };
 
 // uint8 -> float32 v / 255.f, the conversion ToTensor and ConvertImageDtype share.
