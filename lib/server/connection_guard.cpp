@@ -150,12 +150,16 @@ connection_guard::connection& connection_guard::entry(const std::string& peer) {
 
 void connection_guard::headers_read(const std::string& peer) {
   std::lock_guard<std::mutex> lock(mu_);
-  entry(peer).head_read = true;
+  connection& c = entry(peer);
+  c.head_read = true;
+  c.kept_alive = false;
 }
 
 void connection_guard::request_read(const std::string& peer) {
   std::lock_guard<std::mutex> lock(mu_);
-  entry(peer).busy = true;
+  connection& c = entry(peer);
+  c.busy = true;
+  c.kept_alive = false;
 }
 
 void connection_guard::response_sent(const std::string& peer, bool close) {
@@ -163,6 +167,7 @@ void connection_guard::response_sent(const std::string& peer, bool close) {
   connection& c = entry(peer);
   c.busy = false;
   c.head_read = false;
+  c.kept_alive = true;
   c.armed = clock::now();
   // The next head is counted from here; unknown until a pass can measure it.
   c.head_counted = false;
@@ -176,6 +181,14 @@ void connection_guard::response_sent(const std::string& peer, bool close) {
   if (!close) return;
   c.close_asked = true;
   if (c.fd >= 0) close_now(c);
+}
+
+void connection_guard::drain() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draining_ = true;
+  }
+  wake_.notify_all();  // a pass now, not in up to 250 ms
 }
 
 size_t connection_guard::closed() const {
@@ -230,6 +243,7 @@ void connection_guard::check(clock::time_point now) {
     }
     const std::string& peer = it->first;
     if (c.seen && !c.closed && c.close_asked) close_now(c);
+    if (draining_ && c.seen && !c.closed && waits_for_next_request(c)) close_now(c);
     if (c.seen && !c.busy && !c.closed && limits_.request_timeout.count() > 0 && now - c.armed > limits_.request_timeout) {
       const std::string ms = std::to_string(limits_.request_timeout.count());
       refuse(peer, c, 408, "no complete request within " + ms + " ms",
@@ -245,6 +259,15 @@ void connection_guard::check(clock::time_point now) {
     ++it;
   }
   ++passes_;
+}
+
+bool connection_guard::waits_for_next_request(const connection& c) const {
+  if (!c.kept_alive || c.busy || c.head_read || !c.head_counted) return false;
+  const socket_ref ref(c.fd, c.inode);
+  if (!ref) return false;
+  int waiting = 0;  // bytes of a next request the server has not read yet
+  if (::ioctl(ref.fd(), SIOCINQ, &waiting) != 0 || waiting != 0) return false;
+  return bytes_read(ref.fd()) == c.bytes_at_arm;  // nor read (httplib reads ahead)
 }
 
 void connection_guard::close_now(connection& c) {

@@ -50,6 +50,13 @@ class connection_guard {
   // shut down now or at the next pass.
   void response_sent(const std::string& peer, bool close);
 
+  // The server is stopping: from now on each pass, the first one at once, shuts down the
+  // kept-alive connections that wait for a next request (a response sent, nothing of the next
+  // request read or waiting in the socket), as Go's Server.Shutdown closes idle connections.
+  // httplib would otherwise keep each one until its keep-alive timeout, and the drain with it.
+  // Connections with a request under way are left to finish.
+  void drain();
+
   // Connections closed for being too slow or sending too long a head, since the start.
   size_t closed() const;
 
@@ -69,6 +76,7 @@ class connection_guard {
     bool busy = false;        // request read, handler or response writing in progress
     bool closed = false;
     bool close_asked = false;  // after its response
+    bool kept_alive = false;   // a response went, and no head of a next request was read since
     bool seen = false;        // found in the last pass
   };
 
@@ -76,6 +84,7 @@ class connection_guard {
   void run();
   void refuse(const std::string& peer, connection& c, int status, const std::string& reason, const std::string& message);
   void close_now(connection& c);
+  bool waits_for_next_request(const connection& c) const;  // with mu_ held
 
   const int port_;
   const limits limits_;
@@ -83,6 +92,7 @@ class connection_guard {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool draining_ = false;
   size_t closed_ = 0;
   uint64_t passes_ = 0;
   std::map<std::string, connection> connections_;  // by peer

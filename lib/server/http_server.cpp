@@ -306,6 +306,9 @@ void http_server::stop() {
   while (accept_queue_length(fd) > 0 && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ::shutdown(fd, SHUT_RDWR);
+  // The accept loop then waits for every connection's thread, and a kept-alive one waits for a
+  // next request until its keep-alive timeout: the guard closes those that wait.
+  if (impl_->guard) impl_->guard->drain();
 }
 
 size_t http_server::slow_connections_closed() const { return impl_->guard ? impl_->guard->closed() : 0; }

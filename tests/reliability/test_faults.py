@@ -134,6 +134,42 @@ class SigtermUnderLoad(unittest.TestCase):
         self.assertIn("requests still in flight after 1 s (--drain-timeout-s)", server.stderr())
 
 
+class KeptAliveAtSigterm(unittest.TestCase):
+    def test_idle_kept_alive_connections_are_closed_and_a_busy_one_is_answered(self):
+        # A keep-alive timeout longer than the test waits: httplib keeps each idle connection's
+        # thread that long, and the stop waited for every thread.
+        server = Server(["--model", os.path.join(MODELS, "slow.pt"), "--threads", "1", "--keep-alive-s", "120",
+                         "--timeout-ms", "60000"])
+        idle = []
+        answers = []
+        try:
+            for _ in range(3):
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                conn.request("GET", "/v2/health/ready")
+                res = conn.getresponse()
+                res.read()
+                self.assertEqual(res.status, 200)
+                self.assertNotEqual((res.getheader("Connection") or "").lower(), "close")
+                idle.append(conn)
+            busy = threading.Thread(target=lambda: answers.append(server.infer("slow", fp32("x", [[20000]]), timeout=60)))
+            busy.start()
+            time.sleep(0.3)  # its request is read and running
+            t = time.monotonic()
+            code = server.terminate(timeout=60)
+            took = time.monotonic() - t
+            busy.join(60)
+        finally:
+            server.kill()
+        self.assertEqual(code, 0, server.stderr())
+        self.assertLess(took, 30, "the stop waited for the kept-alive connections")
+        self.assertEqual([a[0] for a in answers], [200], answers)
+        self.assertEqual(strict_json(answers[0][2])["outputs"][0]["data"], [40000.0])
+        for conn in idle:  # the server closed them: the client reads the end, not a hang
+            conn.sock.settimeout(5)
+            self.assertEqual(conn.sock.recv(1), b"")
+            conn.close()
+
+
 class DecodeMemory(unittest.TestCase):
     CLIENTS = 12
 
