@@ -363,7 +363,8 @@ int run_batch(const run_options& o) {
   if (o.format != "jsonl" && o.format != "csv") return usage_error("--format must be jsonl or csv, got '" + o.format + "'");
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
     return usage_error("--shard I/N needs 0 <= I < N, got " + std::to_string(o.shard_index) + "/" + std::to_string(o.shard_count));
-  if (o.resume && o.output.empty()) return usage_error("--resume needs --output FILE");
+  const bool to_stdout = o.output.empty() || o.output == "-";  // "-": stdout, as --input - is stdin
+  if (o.resume && to_stdout) return usage_error("--resume needs --output FILE");
   if (o.inputs.empty()) return usage_error("no --input given");
 
   cv::setNumThreads(0);  // our workers are the parallelism; OpenCV's own pool would oversubscribe
@@ -405,7 +406,7 @@ int run_batch(const run_options& o) {
       if (o.resume && done.count(json_quote(all[i]))) continue;
       files.push_back(all[i]);
     }
-    if (!o.output.empty()) {
+    if (!to_stdout) {
       struct stat st {};
       const bool had_content = o.resume && ::stat(o.output.c_str(), &st) == 0 && st.st_size > 0;
       fd = ::open(o.output.c_str(), O_WRONLY | O_CREAT | (o.resume ? O_APPEND : O_TRUNC), 0644);

@@ -13,7 +13,7 @@ void setup_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--model,-m", opts->model, "TorchScript .pt or model spec .yaml")->required();
   cmd->add_option("--pipeline", opts->pipeline, "Pipeline YAML overriding the model's own");
   cmd->add_option("--input,-i", opts->inputs, "Files, folders (recursive, sorted) or - for a list on stdin")->required();
-  cmd->add_option("--output,-o", opts->output, "Write records here instead of stdout");
+  cmd->add_option("--output,-o", opts->output, "Write records here instead of stdout (- is stdout)");
   cmd->add_option("--format", opts->format, "jsonl or csv")->check(CLI::IsMember({"jsonl", "csv"}));
   cmd->add_option("--batch-size,-b", opts->batch_size, "Samples per forward")->check(CLI::PositiveNumber);
   cmd->add_option("--workers", opts->workers, "Preprocessing threads (default: a quarter of the cores, at least 1; on cuda all but one)")->check(CLI::NonNegativeNumber);

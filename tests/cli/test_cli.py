@@ -279,6 +279,16 @@ class CliTest(unittest.TestCase):
     def test_resume_needs_output(self):
         r = ptjs("run", "--model", DIGITS_PT, "--input", DIGITS_IMAGES, "--resume")
         self.assertEqual(r.returncode, 2)
+        r = ptjs("run", "--model", DIGITS_PT, "--input", DIGITS_IMAGES, "--resume", "--output", "-")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--resume needs --output FILE", r.stderr.decode())
+
+    def test_output_dash_is_stdout(self):
+        files = digit_files(3)
+        r = ptjs("run", "--model", DIGITS_PT, "--input", *files, "--output", "-", "--quiet", cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual([x["file"] for x in jsonl(r.stdout)], files)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "-")))
 
     def test_shards_cover_every_input_once(self):
         folder = self.copy_digits(25)
