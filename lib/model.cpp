@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iostream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -89,11 +92,16 @@ void collect_outputs(const c10::IValue& value, std::vector<host_tensor>& out) {
   if (value.isTensor()) {
     out.push_back(to_host(value.toTensor(), next_name()));
   } else if (value.isTuple()) {
-    for (const auto& element : value.toTupleRef().elements()) collect_outputs(element, out);
+    // None inside a tuple, list or dict is an optional output left out (GoogLeNet's scripted
+    // outputs in eval mode: logits, None, None): it takes no name.
+    for (const auto& element : value.toTupleRef().elements())
+      if (!element.isNone()) collect_outputs(element, out);
   } else if (value.isList()) {
-    for (const auto& element : value.toListRef()) collect_outputs(element, out);
+    for (const auto& element : value.toListRef())
+      if (!element.isNone()) collect_outputs(element, out);
   } else if (value.isGenericDict()) {
-    for (const auto& entry : value.toGenericDict()) collect_outputs(entry.value(), out);
+    for (const auto& entry : value.toGenericDict())
+      if (!entry.value().isNone()) collect_outputs(entry.value(), out);
   } else {
     throw error(error_code::internal, "the model returned " + value.tagKind() +
                                           ", expected a tensor or a tuple/list/dict of tensors");
@@ -127,6 +135,48 @@ struct mute_warnings : c10::WarningHandler {
 #endif
   mute_warnings(const mute_warnings&) = delete;
   mute_warnings& operator=(const mute_warnings&) = delete;
+};
+
+// The model's own warnings (`warnings.warn` in TorchScript, operators' TORCH_WARN) reach stderr
+// once per distinct message and place, as Python's default warnings filter shows them. libtorch's
+// own handler logs every one through glog, a line per forward for a model that warns in it.
+class warn_once : public c10::WarningHandler {
+ public:
+  static warn_once& instance() {
+    static auto* handler = new warn_once;  // never destroyed: a lane may still warn at exit
+    return *handler;
+  }
+#if TORCH_VERSION_MAJOR >= 2
+  void process(const c10::Warning& w) override { report(w.source_location(), w.msg()); }
+#else
+  void process(const c10::SourceLocation& where, const std::string& msg, const bool) override { report(where, msg); }
+#endif
+
+ private:
+  void report(const c10::SourceLocation& where, const std::string& msg) {
+    std::string place;
+    if (where.file != nullptr && *where.file != '\0') place = std::string(where.file) + ":" + std::to_string(where.line);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (seen_.size() >= 64 || !seen_.insert(place + "\n" + msg).second) return;
+    std::cerr << "ptjs: model warning: " << msg << (place.empty() ? "" : " (" + place + ")") << "\n";
+  }
+  std::mutex mu_;
+  std::set<std::string> seen_;
+};
+
+// Routes the calling thread's warnings to warn_once while it lives (c10's handler is per thread).
+struct warnings_once {
+#if TORCH_VERSION_MAJOR >= 2
+  c10::WarningHandler* previous = c10::WarningUtils::get_warning_handler();
+  warnings_once() { c10::WarningUtils::set_warning_handler(&warn_once::instance()); }
+  ~warnings_once() { c10::WarningUtils::set_warning_handler(previous); }
+#else
+  c10::WarningHandler* previous = c10::Warning::get_warning_handler();
+  warnings_once() { c10::Warning::set_warning_handler(&warn_once::instance()); }
+  ~warnings_once() { c10::Warning::set_warning_handler(previous); }
+#endif
+  warnings_once(const warnings_once&) = delete;
+  warnings_once& operator=(const warnings_once&) = delete;
 };
 
 // Whether a candidate's outputs equal the reference's: same names, types and shapes; integers
@@ -362,6 +412,7 @@ const model_info& model::info() const { return impl_->info; }
 
 std::vector<host_tensor> model::forward_images(const std::vector<const sample*>& batch) const {
   if (batch.empty()) return {};
+  const warnings_once warnings;
   const cv::Mat& first = batch.front()->mat;
   const int channels = first.channels();
   const int depth = first.depth();
@@ -396,6 +447,7 @@ void model::set_optimize(bool optimize) { impl_->optimize = optimize; }
 const std::string& model::execution_plan() const { return impl_->plan; }
 
 std::vector<host_tensor> model::forward_tensors(const std::vector<host_tensor>& inputs) const {
+  const warnings_once warnings;
   std::vector<at::Tensor> values;
   for (const auto& in : inputs) {
     const auto type = scalar_type_of(in.datatype);

@@ -5,8 +5,12 @@ tuple_out.pt  image model returning a tuple of two tensors, with an embedded spe
 raises.pt     image model whose forward always raises
 flat_view.pt  RGB image model that views its input as rows (fails on channels-last memory)
 noisy.pt      image model that adds fresh noise to every answer (no two forwards agree)
+optional_out.pt  image model returning a NamedTuple (scores, None), warning in every forward,
+              as torchvision's scripted GoogLeNet and Inception v3 do in eval mode
 """
 import sys
+import warnings
+from typing import NamedTuple, Optional
 
 import torch
 import torchvision
@@ -53,8 +57,21 @@ class Noisy(torch.nn.Module):
         return x.flatten(1)[:, :4] + torch.rand(x.size(0), 4)
 
 
+class Outputs(NamedTuple):
+    scores: torch.Tensor
+    aux: Optional[torch.Tensor]
+
+
+class OptionalOut(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> Outputs:
+        warnings.warn("OptionalOut always returns an Outputs tuple")
+        return Outputs(x.flatten(1)[:, :3] * 2, None)
+
+
 torch.jit.save(torch.jit.script(FlatView().eval()), f"{out}/flat_view.pt",
                _extra_files={"ptjs.yaml": SPEC.format(name="flat_view").replace("mode: L", "mode: RGB")})
 torch.jit.save(torch.jit.script(Noisy()), f"{out}/noisy.pt", _extra_files={"ptjs.yaml": SPEC.format(name="noisy")})
 torch.jit.save(torch.jit.script(TupleOut()), f"{out}/tuple_out.pt", _extra_files={"ptjs.yaml": SPEC.format(name="tuple_out")})
 torch.jit.save(torch.jit.script(Raises()), f"{out}/raises.pt", _extra_files={"ptjs.yaml": SPEC.format(name="raises")})
+torch.jit.save(torch.jit.script(OptionalOut()), f"{out}/optional_out.pt",
+               _extra_files={"ptjs.yaml": SPEC.format(name="optional_out")})

@@ -465,6 +465,22 @@ class CliTest(unittest.TestCase):
         rec = jsonl(r.stdout)[0]
         self.assertEqual([o["name"] for o in rec["outputs"]], ["output0", "output1"])
 
+    def test_none_outputs_are_left_out_and_model_warnings_shown_once(self):
+        model = os.path.join(GEN, "models", "optional_out.pt")
+        folder = self.copy_digits(5)
+        r = ptjs("run", "--model", model, "--input", folder, "--batch-size", "1", "--no-progress")
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        records = jsonl(r.stdout)
+        self.assertEqual(len(records), 5)
+        for rec in records:
+            self.assertEqual([o["name"] for o in rec["outputs"]], ["output0"])
+            self.assertEqual(rec["outputs"][0]["shape"], [1, 3])
+        stderr = r.stderr.decode()
+        # Five forwards (and the plan's), one line: each distinct warning once, ptjs's own words.
+        self.assertEqual(stderr.count("OptionalOut always returns an Outputs tuple"), 1, stderr)
+        self.assertIn("ptjs: model warning: OptionalOut always returns an Outputs tuple", stderr)
+        self.assertNotIn("InitGoogleLogging", stderr)
+
     def test_model_that_throws_fails_records_not_process(self):
         model = os.path.join(GEN, "models", "raises.pt")
         folder = self.copy_digits(3)
