@@ -11,11 +11,14 @@ to float, normalize), on one thread.
           (libtorch's start, the model's load and plan, TorchScript's optimisation of the graph
           at the second forward) is taken out as batch_bench.sh does: the folder is listed
           --repeat times (N inputs, stdin list), then 2 --repeat times, and the per-image figure
-          is (cpu(2N) - cpu(N)) / N. (Before session 6 it was (cpu(N) - cpu(1)) / (N - 1), which
-          left the graph optimisation of the second forward in: ~1 ms per image at N = 184.)
+          is (cpu(2N) - cpu(N)) / N, the median over the rounds (the two runs of a round back to
+          back). (Before session 6 it was (cpu(N) - cpu(1)) / (N - 1), which left the graph
+          optimisation of the second forward in: ~1 ms per image at N = 184; before session 7,
+          the difference of the two sides' best rounds, which swung 1.5-2.3 ms between runs.)
   Python: Image.open(f).convert("RGB") then the preset, in a loop, torch.set_num_threads(1);
           time.process_time() around the loop (after one warm-up image).
-Each side is measured --rounds times, interleaved; the best round counts (CPU time still
+Each side is measured --rounds times, interleaved; Python's best round counts, ptjs's median
+difference (CPU time still
 varies with other load on the machine: compare runs made under the same conditions). Prints
 ms/image and the ratio.
 
@@ -125,14 +128,20 @@ def main():
             py.append(python_cpu(files) / len(files))
             short.append(ptjs_cpu(args.ptjs, model, listed))
             long.append(ptjs_cpu(args.ptjs, model, listed * 2))
-        py, short, long = min(py), min(short), min(long)
-        pj = (long - short) / len(listed)
+        # Each round's two ptjs runs are back to back, so their difference has the same
+        # conditions on both sides; the median of the rounds' differences counts (the difference
+        # of the two minimums, used before session 7, swung 1.5-2.3 ms between runs).
+        diffs = sorted(l - s for s, l in zip(short, long))
+        pj = diffs[len(diffs) // 2] / len(listed)
+        spread = (diffs[0] / len(listed), diffs[-1] / len(listed))
+        py, short = min(py), min(short)
         once = short - pj * len(listed)
 
     print(f"{len(files)} photos ({args.ext}) from {folder}; decode + RGB + "
           f"ImageClassification(crop 224, resize 256), one thread, best of {args.rounds}")
     print(f"PIL + torchvision : {py * 1e3:7.2f} ms CPU/image")
-    print(f"ptjs run          : {pj * 1e3:7.2f} ms CPU/image  ({len(listed)} and {2 * len(listed)} inputs; "
+    print(f"ptjs run          : {pj * 1e3:7.2f} ms CPU/image  (rounds {spread[0] * 1e3:.2f}-{spread[1] * 1e3:.2f}; "
+          f"{len(listed)} and {2 * len(listed)} inputs; "
           f"once per process {once:.2f} s CPU taken out; {short / len(listed) * 1e3:.2f} ms/image with it "
           f"at {len(listed)})")
     print(f"ratio (Python / ptjs): {py / pj:.2f}x")
