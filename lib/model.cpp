@@ -157,9 +157,14 @@ class warn_once : public c10::WarningHandler {
     std::string place;
     if (where.file != nullptr && *where.file != '\0') place = std::string(where.file) + ":" + std::to_string(where.line);
     std::lock_guard<std::mutex> lock(mu_);
-    if (seen_.size() >= 64 || !seen_.insert(place + "\n" + msg).second) return;
+    if (seen_.size() > max_shown || !seen_.insert(place + "\n" + msg).second) return;
+    if (seen_.size() > max_shown) {
+      std::cerr << "ptjs: model warning: more than " << max_shown << " different warnings; no more are shown\n";
+      return;
+    }
     std::cerr << "ptjs: model warning: " << msg << (place.empty() ? "" : " (" + place + ")") << "\n";
   }
+  static constexpr size_t max_shown = 64;  // a model that puts a counter in its message
   std::mutex mu_;
   std::set<std::string> seen_;
 };
