@@ -14,6 +14,8 @@ center_crop::center_crop(int height, int width, std::string repr_size)
   if (height_ <= 0 || width_ <= 0) {
     throw error(error_code::invalid_config, "CenterCrop: 'size' must be positive, got " + repr_size_);
   }
+  const std::string problem = output_size_problem(height_, width_);
+  if (!problem.empty()) throw error(error_code::invalid_config, "CenterCrop: 'size' " + repr_size_ + " asks for " + problem);
 }
 
 std::unique_ptr<transform> center_crop::from_args(transform_args& args) {
@@ -21,6 +23,8 @@ std::unique_ptr<transform> center_crop::from_args(transform_args& args) {
   for (int s : size) {
     if (s <= 0) args.fail("size", "'size' must be positive, got " + std::to_string(s));
   }
+  const std::string problem = output_size_problem(size[0], size.back());
+  if (!problem.empty()) args.fail("size", "'size' " + py_list(size) + " asks for " + problem);
   // torchvision's _setup_size makes a tuple of one value, and keeps a list of two as given.
   if (size.size() == 1) return std::make_unique<center_crop>(size[0], size[0], py_tuple({size[0], size[0]}));
   return std::make_unique<center_crop>(size[0], size[1], py_list(size));

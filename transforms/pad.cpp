@@ -71,6 +71,11 @@ cv::Mat pad_image(const cv::Mat& src, int left, int top, int right, int bottom, 
                                                ") leaves nothing of an image of " + std::to_string(src.rows) +
                                                "x" + std::to_string(src.cols));
   }
+  const std::string problem = output_size_problem(out_h, out_w);
+  if (!problem.empty()) {
+    throw error(error_code::invalid_input, "padding an image of " + std::to_string(src.rows) + "x" +
+                                               std::to_string(src.cols) + " would make it " + problem);
+  }
   const size_t pixel = src.elemSize();
   cv::Mat out(static_cast<int>(out_h), static_cast<int>(out_w), src.type());
   if (mode == padding_mode::constant) {
@@ -122,11 +127,21 @@ pad::pad(std::vector<int> padding, std::vector<double> fill, padding_mode mode, 
     throw error(error_code::invalid_config, "Pad: 'padding' must have 1, 2 or 4 values");
   }
   if (fill_.empty()) fill_ = {0.0};
+  // Even a 1x1 image comes out this large.
+  const std::string problem = output_size_problem(1LL + top_ + bottom_, 1LL + left_ + right_);
+  if (!problem.empty())
+    throw error(error_code::invalid_config, "Pad: 'padding' " + repr_padding_ + " makes even a 1x1 image " + problem);
 }
 
 std::unique_ptr<transform> pad::from_args(transform_args& args) {
   const YAML::Node padding_node = args.node("padding");
   const std::vector<int> padding = args.get_int_list("padding", {1, 2, 4});
+  {
+    const long long left = padding[0], top = padding.size() > 1 ? padding[1] : padding[0];
+    const long long right = padding.size() == 4 ? padding[2] : left, bottom = padding.size() == 4 ? padding[3] : top;
+    const std::string problem = output_size_problem(1 + top + bottom, 1 + left + right);
+    if (!problem.empty()) args.fail("padding", "'padding' " + py_list(padding) + " makes even a 1x1 image " + problem);
+  }
   const YAML::Node fill_node = args.node("fill");
   const std::vector<double> fill = args.get_double_list("fill", std::vector<double>{0.0});
   const std::string mode = args.get_choice("padding_mode", mode_names(), std::string("constant"));

@@ -1,10 +1,13 @@
 #include "resize.h"
 
+#include <algorithm>
+#include <climits>
 #include <stdexcept>
 
 #include "error.h"
 #include "pil_resample.h"
 #include "py_format.h"
+#include "stage.h"
 #include "tensor_resize.h"
 
 namespace ptjs {
@@ -69,8 +72,10 @@ cv::Size resized_output_size(cv::Size image, const std::vector<int>& size, std::
                                        static_cast<double>(new_long));
     new_long = *max_size;
   }
-  if (w <= h) return cv::Size(static_cast<int>(new_short), static_cast<int>(new_long));
-  return cv::Size(static_cast<int>(new_long), static_cast<int>(new_short));
+  // An extreme aspect ratio can pass int: saturated, it fails the output size check.
+  const auto to_int = [](long long v) { return static_cast<int>(std::min<long long>(v, INT_MAX)); };
+  if (w <= h) return cv::Size(to_int(new_short), to_int(new_long));
+  return cv::Size(to_int(new_long), to_int(new_short));
 }
 
 resize::resize(std::vector<int> size, interpolation mode, std::optional<int> max_size,
@@ -79,6 +84,10 @@ resize::resize(std::vector<int> size, interpolation mode, std::optional<int> max
   if (size_.empty() || size_.size() > 2) config_error("'size' must have 1 or 2 values");
   for (int s : size_) {
     if (s <= 0) config_error("'size' must be positive, got " + std::to_string(s));
+  }
+  if (size_.size() == 2) {
+    const std::string problem = output_size_problem(size_[0], size_[1]);
+    if (!problem.empty()) config_error("'size' " + py_list(size_) + " asks for " + problem);  // presets
   }
   if (max_size_) {
     if (size_.size() != 1) {
@@ -102,6 +111,10 @@ std::unique_ptr<transform> resize::from_args(transform_args& args) {
   const std::vector<int> size = args.get_int_list("size", {1, 2});
   for (int s : size) {
     if (s <= 0) args.fail("size", "'size' must be positive, got " + std::to_string(s));
+  }
+  if (size.size() == 2) {
+    const std::string problem = output_size_problem(size[0], size[1]);
+    if (!problem.empty()) args.fail("size", "'size' " + py_list(size) + " asks for " + problem);
   }
   const interpolation mode =
       parse_interpolation(args.get_choice("interpolation", interpolation_names(), std::string("bilinear")));
@@ -131,6 +144,11 @@ sample resize::apply(sample in) const {
     throw error(error_code::invalid_input, "Resize: output size " + std::to_string(out_size.height) + "x" +
                                                std::to_string(out_size.width) + " is empty for an image of " +
                                                std::to_string(in.mat.rows) + "x" + std::to_string(in.mat.cols));
+  }
+  const std::string problem = output_size_problem(out_size.height, out_size.width);
+  if (!problem.empty()) {
+    throw error(error_code::invalid_input, "Resize: an image of " + std::to_string(in.mat.rows) + "x" +
+                                               std::to_string(in.mat.cols) + " would become " + problem);
   }
   if (!in.is_tensor) {
     if (in.mat.depth() != CV_8U || (in.mat.channels() != 1 && in.mat.channels() != 3)) {
@@ -162,6 +180,7 @@ std::optional<sample> resize::apply_then(const sample& in, const transform& next
     return std::nullopt;
   const cv::Size out_size = resized_output_size(in.mat.size(), size_, max_size_);
   if (out_size == in.mat.size() || out_size.width <= 0 || out_size.height <= 0) return std::nullopt;
+  if (!output_size_problem(out_size.height, out_size.width).empty()) return std::nullopt;  // apply() says so
   const std::optional<cv::Rect> kept = next.kept_region(out_size);
   if (!kept) return std::nullopt;
   sample out;

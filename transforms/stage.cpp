@@ -18,6 +18,12 @@ std::string describe_sample(const sample& s) {
   return "a " + dtype + " tensor of " + std::to_string(m.channels()) + "x" + hw + " (CxHxW)";
 }
 
+std::string output_size_problem(long long height, long long width) {
+  if (height <= 0 || width <= 0 || height <= max_step_pixels / width) return {};
+  return std::to_string(height) + "x" + std::to_string(width) + " (HxW) = " + std::to_string(height * width) +
+         " pixels, over the limit of " + std::to_string(max_step_pixels) + " pixels per image";
+}
+
 void require_pil_image(const sample& s, const std::string& transform) {
   if (s.is_tensor || s.mat.empty() || s.mat.depth() != CV_8U || (s.mat.channels() != 1 && s.mat.channels() != 3)) {
     throw error(error_code::invalid_input,

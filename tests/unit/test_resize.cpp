@@ -133,5 +133,56 @@ TEST(resize, invalid_arguments_are_config_errors) {
   EXPECT_THROW(resize({32}, interpolation::box, std::nullopt, false), error);
 }
 
+// A size that would allocate without bound is an error, at load when the spec fixes it and per
+// image when the image's aspect ratio decides it; a spec like this once ran until the system
+// killed ptjs (24 GB resident).
+TEST(resize, outputs_over_the_pixel_limit_are_errors_not_allocations) {
+  EXPECT_EQ(test::pipeline_error("preprocess:\n  - Resize: {size: [60000, 60000]}\n"),
+            "configs/x.yaml:2:20: Resize: 'size' [60000, 60000] asks for 60000x60000 (HxW) = 3600000000 pixels, over "
+            "the limit of 178956970 pixels per image");
+  EXPECT_EQ(test::pipeline_error("preprocess:\n  - CenterCrop: {size: 14000}\n"),
+            "configs/x.yaml:2:24: CenterCrop: 'size' [14000] asks for 14000x14000 (HxW) = 196000000 pixels, over the "
+            "limit of 178956970 pixels per image");
+  EXPECT_NE(test::pipeline_error("preprocess:\n  - Pad: {padding: [7000, 7000]}\n")
+                .find("'padding' [7000, 7000] makes even a 1x1 image 14001x14001 (HxW)"),
+            std::string::npos);
+  EXPECT_THROW(center_crop(20000, 20000, "[20000]"), error);  // as a preset builds it
+  EXPECT_THROW(resize({20000, 9000}, interpolation::bilinear, std::nullopt, std::nullopt), error);
+  // Just under the limit is allowed (13377^2 < 178956970 < 13378^2).
+  EXPECT_EQ(test::pipeline_error("preprocess:\n  - CenterCrop: {size: 13377}\n"), "");
+
+  // One number: the short side; a long thin image makes the long side huge. 1 x 20000 with
+  // size 10000 asks for 10000 x 200000000; size 30000 on 1 x 100000 passes int's range.
+  for (const auto& [cols, size] : std::vector<std::pair<int, int>>{{20000, 10000}, {100000, 30000}}) {
+    const resize r({size}, interpolation::bilinear, std::nullopt, std::nullopt);
+    sample thin;
+    thin.mat = cv::Mat(1, cols, CV_8UC3, cv::Scalar::all(7));
+    try {
+      r.apply(thin);
+      FAIL() << "expected an error for 1x" << cols;
+    } catch (const error& e) {
+      EXPECT_EQ(e.code(), error_code::invalid_input);
+      EXPECT_NE(std::string(e.what()).find("Resize: an image of 1x" + std::to_string(cols) + " would become " +
+                                           std::to_string(size) + "x"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_FALSE(r.apply_then(thin, center_crop(8, 8, "8")).has_value());  // left to apply()
+  }
+  // Pad on a large image: the padding fits a 1x1 image, not this one.
+  const pipeline p = build_pipeline(YAML::Load("[Pad: {padding: 6000}]"), test::builtin_registry(), "x.yaml");
+  sample big;
+  big.mat = cv::Mat(2000, 2000, CV_8UC1, cv::Scalar::all(1));
+  try {
+    p.run(big);
+    FAIL() << "expected an error";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), error_code::invalid_input);
+    EXPECT_NE(std::string(e.what()).find("padding an image of 2000x2000 would make it 14000x14000 (HxW)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace ptjs
