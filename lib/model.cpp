@@ -118,23 +118,38 @@ std::string load_failure(const std::string& path, const std::string& reason) {
   return "cannot load model '" + path + "' with libtorch " + TORCH_VERSION + ": " + reason + hint;
 }
 
-// Swallows libtorch's warnings while it lives, on the thread that made it: c10's warning
+// Installs `handler` as the calling thread's libtorch warning handler while it lives: c10's
 // handler is a per-thread pointer (in 1.13 as in 2.x), so this needs no lock and leaves other
-// threads alone. A rejected candidate's complaints are not the user's business.
-struct mute_warnings : c10::WarningHandler {
+// threads alone.
+class warning_handler_scope {
+ public:
+  explicit warning_handler_scope(c10::WarningHandler* handler) { set(handler); }
+  ~warning_handler_scope() { set(previous_); }
+  warning_handler_scope(const warning_handler_scope&) = delete;
+  warning_handler_scope& operator=(const warning_handler_scope&) = delete;
+
+ private:
 #if TORCH_VERSION_MAJOR >= 2
-  c10::WarningHandler* previous = c10::WarningUtils::get_warning_handler();
-  mute_warnings() { c10::WarningUtils::set_warning_handler(this); }
-  ~mute_warnings() override { c10::WarningUtils::set_warning_handler(previous); }
+  static void set(c10::WarningHandler* h) { c10::WarningUtils::set_warning_handler(h); }
+  c10::WarningHandler* previous_ = c10::WarningUtils::get_warning_handler();
+#else
+  static void set(c10::WarningHandler* h) { c10::Warning::set_warning_handler(h); }
+  c10::WarningHandler* previous_ = c10::Warning::get_warning_handler();
+#endif
+};
+
+// Swallows warnings: a rejected candidate's complaints are not the user's business.
+class silent_warnings : public c10::WarningHandler {
+ public:
+  static silent_warnings& instance() {
+    static auto* handler = new silent_warnings;  // never destroyed, as warn_once below
+    return *handler;
+  }
+#if TORCH_VERSION_MAJOR >= 2
   void process(const c10::Warning&) override {}
 #else
-  c10::WarningHandler* previous = c10::Warning::get_warning_handler();
-  mute_warnings() { c10::Warning::set_warning_handler(this); }
-  ~mute_warnings() override { c10::Warning::set_warning_handler(previous); }
   void process(const c10::SourceLocation&, const std::string&, const bool) override {}
 #endif
-  mute_warnings(const mute_warnings&) = delete;
-  mute_warnings& operator=(const mute_warnings&) = delete;
 };
 
 // The model's own warnings (`warnings.warn` in TorchScript, operators' TORCH_WARN) reach stderr
@@ -167,21 +182,6 @@ class warn_once : public c10::WarningHandler {
   static constexpr size_t max_shown = 64;  // a model that puts a counter in its message
   std::mutex mu_;
   std::set<std::string> seen_;
-};
-
-// Routes the calling thread's warnings to warn_once while it lives (c10's handler is per thread).
-struct warnings_once {
-#if TORCH_VERSION_MAJOR >= 2
-  c10::WarningHandler* previous = c10::WarningUtils::get_warning_handler();
-  warnings_once() { c10::WarningUtils::set_warning_handler(&warn_once::instance()); }
-  ~warnings_once() { c10::WarningUtils::set_warning_handler(previous); }
-#else
-  c10::WarningHandler* previous = c10::Warning::get_warning_handler();
-  warnings_once() { c10::Warning::set_warning_handler(&warn_once::instance()); }
-  ~warnings_once() { c10::Warning::set_warning_handler(previous); }
-#endif
-  warnings_once(const warnings_once&) = delete;
-  warnings_once& operator=(const warnings_once&) = delete;
 };
 
 // Whether a candidate's outputs equal the reference's: same names, types and shapes; integers
@@ -290,7 +290,7 @@ struct model::impl {
     };
     const candidate candidates[] = {{"frozen, channels-last", true}, {"frozen", false}};
     const torch::jit::Module loaded = module;
-    mute_warnings quiet;
+    const warning_handler_scope quiet(&silent_warnings::instance());
     for (const auto& c : candidates) {
       if (c.channels_last && !(images && inputs.size() == 1 && inputs[0].dim() == 4)) continue;
       try {
@@ -417,7 +417,7 @@ const model_info& model::info() const { return impl_->info; }
 
 std::vector<host_tensor> model::forward_images(const std::vector<const sample*>& batch) const {
   if (batch.empty()) return {};
-  const warnings_once warnings;
+  const warning_handler_scope warnings(&warn_once::instance());  // each message once
   const cv::Mat& first = batch.front()->mat;
   const int channels = first.channels();
   const int depth = first.depth();
@@ -452,7 +452,7 @@ void model::set_optimize(bool optimize) { impl_->optimize = optimize; }
 const std::string& model::execution_plan() const { return impl_->plan; }
 
 std::vector<host_tensor> model::forward_tensors(const std::vector<host_tensor>& inputs) const {
-  const warnings_once warnings;
+  const warning_handler_scope warnings(&warn_once::instance());  // each message once
   std::vector<at::Tensor> values;
   for (const auto& in : inputs) {
     const auto type = scalar_type_of(in.datatype);

@@ -47,13 +47,10 @@ sample convert_image_dtype::apply(sample in) const {
 }
 
 std::optional<sample> convert_image_dtype::apply_then(const sample& in, const transform& next) const {
-  const auto* norm = dynamic_cast<const normalize*>(&next);
-  if (norm == nullptr || depth_ != CV_32F) return std::nullopt;
+  if (depth_ != CV_32F || dynamic_cast<const normalize*>(&next) == nullptr) return std::nullopt;
   require_tensor(in, "ConvertImageDtype");
   if (in.mat.depth() != CV_8U) return std::nullopt;
-  auto mat = norm->apply_to_unit_floats(in.mat);
-  if (!mat) return std::nullopt;
-  return sample{std::move(*mat), true};
+  return normalize::after_unit_floats(in.mat, next);
 }
 
 std::string convert_image_dtype::repr() const {

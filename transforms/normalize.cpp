@@ -88,6 +88,14 @@ std::optional<cv::Mat> normalize::apply_to_unit_floats(const cv::Mat& u8) const 
   return out;
 }
 
+std::optional<sample> normalize::after_unit_floats(const cv::Mat& u8, const transform& next) {
+  const auto* norm = dynamic_cast<const normalize*>(&next);
+  if (norm == nullptr) return std::nullopt;
+  auto mat = norm->apply_to_unit_floats(u8);
+  if (!mat) return std::nullopt;
+  return sample{std::move(*mat), true};
+}
+
 sample normalize::apply(sample in) const {
   require_float_tensor(in, "Normalize");
   const int cn = in.mat.channels();

@@ -30,6 +30,11 @@ class normalize : public transform {
   // reports it, naming the tensor it got).
   std::optional<cv::Mat> apply_to_unit_floats(const cv::Mat& u8) const;
 
+  // The float tensor sample `next` makes of the uint8 pixels `u8` once they are divided by 255,
+  // when `next` is a Normalize that fits them; empty otherwise. What the steps converting to
+  // float32 call in their apply_then.
+  static std::optional<sample> after_unit_floats(const cv::Mat& u8, const transform& next);
+
  private:
   // Whether mean and std (one value, or one per channel) fit `channels`.
   bool fits(int channels) const;

@@ -113,35 +113,44 @@ cv::Mat pad_image(const cv::Mat& src, int left, int top, int right, int bottom, 
   return out;
 }
 
+namespace {
+
+struct edges {
+  int left = 0, top = 0, right = 0, bottom = 0;
+};
+
+// torchvision's padding of 1 (all sides), 2 (left/right, top/bottom) or 4 values (left, top,
+// right, bottom); throws invalid_config for any other count.
+edges edges_of(const std::vector<int>& padding) {
+  if (padding.size() == 1) return {padding[0], padding[0], padding[0], padding[0]};
+  if (padding.size() == 2) return {padding[0], padding[1], padding[0], padding[1]};
+  if (padding.size() == 4) return {padding[0], padding[1], padding[2], padding[3]};
+  throw error(error_code::invalid_config, "Pad: 'padding' must have 1, 2 or 4 values");
+}
+
+// What even a 1x1 image would become, when that is over the pixel limit; empty otherwise.
+std::string padding_problem(const edges& e) {
+  const std::string problem = output_size_problem(1LL + e.top + e.bottom, 1LL + e.left + e.right);
+  return problem.empty() ? problem : "makes even a 1x1 image " + problem;
+}
+
+}  // namespace
+
 pad::pad(std::vector<int> padding, std::vector<double> fill, padding_mode mode, std::string repr_padding,
          std::string repr_fill)
     : fill_(std::move(fill)), mode_(mode), repr_padding_(std::move(repr_padding)), repr_fill_(std::move(repr_fill)) {
-  if (padding.size() == 1) {
-    left_ = top_ = right_ = bottom_ = padding[0];
-  } else if (padding.size() == 2) {
-    left_ = right_ = padding[0];
-    top_ = bottom_ = padding[1];
-  } else if (padding.size() == 4) {
-    left_ = padding[0], top_ = padding[1], right_ = padding[2], bottom_ = padding[3];
-  } else {
-    throw error(error_code::invalid_config, "Pad: 'padding' must have 1, 2 or 4 values");
-  }
+  const edges e = edges_of(padding);
+  left_ = e.left, top_ = e.top, right_ = e.right, bottom_ = e.bottom;
   if (fill_.empty()) fill_ = {0.0};
-  // Even a 1x1 image comes out this large.
-  const std::string problem = output_size_problem(1LL + top_ + bottom_, 1LL + left_ + right_);
-  if (!problem.empty())
-    throw error(error_code::invalid_config, "Pad: 'padding' " + repr_padding_ + " makes even a 1x1 image " + problem);
+  const std::string problem = padding_problem(e);
+  if (!problem.empty()) throw error(error_code::invalid_config, "Pad: 'padding' " + repr_padding_ + " " + problem);
 }
 
 std::unique_ptr<transform> pad::from_args(transform_args& args) {
   const YAML::Node padding_node = args.node("padding");
   const std::vector<int> padding = args.get_int_list("padding", {1, 2, 4});
-  {
-    const long long left = padding[0], top = padding.size() > 1 ? padding[1] : padding[0];
-    const long long right = padding.size() == 4 ? padding[2] : left, bottom = padding.size() == 4 ? padding[3] : top;
-    const std::string problem = output_size_problem(1 + top + bottom, 1 + left + right);
-    if (!problem.empty()) args.fail("padding", "'padding' " + py_list(padding) + " makes even a 1x1 image " + problem);
-  }
+  const std::string problem = padding_problem(edges_of(padding));
+  if (!problem.empty()) args.fail("padding", "'padding' " + py_list(padding) + " " + problem);
   const YAML::Node fill_node = args.node("fill");
   const std::vector<double> fill = args.get_double_list("fill", std::vector<double>{0.0});
   const std::string mode = args.get_choice("padding_mode", mode_names(), std::string("constant"));

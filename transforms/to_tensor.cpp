@@ -28,12 +28,9 @@ sample to_tensor::apply(sample in) const {
 }
 
 std::optional<sample> to_tensor::apply_then(const sample& in, const transform& next) const {
-  const auto* norm = dynamic_cast<const normalize*>(&next);
-  if (norm == nullptr) return std::nullopt;
+  if (dynamic_cast<const normalize*>(&next) == nullptr) return std::nullopt;
   require_pil_image(in, "ToTensor");
-  auto mat = norm->apply_to_unit_floats(in.mat);
-  if (!mat) return std::nullopt;
-  return sample{std::move(*mat), true};
+  return normalize::after_unit_floats(in.mat, next);
 }
 
 }  // namespace ptjs
