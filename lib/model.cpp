@@ -23,6 +23,7 @@
 #endif
 
 #include "error.h"
+#include "log.h"
 
 namespace ptjs {
 namespace {
@@ -174,10 +175,10 @@ class warn_once : public c10::WarningHandler {
     std::lock_guard<std::mutex> lock(mu_);
     if (seen_.size() > max_shown || !seen_.insert(place + "\n" + msg).second) return;
     if (seen_.size() > max_shown) {
-      std::cerr << "ptjs: model warning: more than " << max_shown << " different warnings; no more are shown\n";
+      log_line("ptjs: model warning: more than " + std::to_string(max_shown) + " different warnings; no more are shown");
       return;
     }
-    std::cerr << "ptjs: model warning: " << msg << (place.empty() ? "" : " (" + place + ")") << "\n";
+    log_line("ptjs: model warning: " + msg + (place.empty() ? "" : " (" + place + ")"));
   }
   static constexpr size_t max_shown = 64;  // a model that puts a counter in its message
   std::mutex mu_;

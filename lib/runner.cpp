@@ -25,6 +25,7 @@
 
 #include "error.h"
 #include "image_io.h"
+#include "log.h"
 #include "postprocess.h"
 #include "progress.h"
 #include "resolve.h"
@@ -513,12 +514,13 @@ int run_batch(const run_options& o) {
   bar.finish(written, failed);
   if (fd != STDOUT_FILENO) ::close(fd);
   if (!o.quiet) {
-    std::cerr << "ptjs: " << written << " of " << total << " inputs scored";
-    if (failed) std::cerr << ", " << failed << " failed";
+    std::ostringstream line;
+    line << "ptjs: " << written << " of " << total << " inputs scored";
+    if (failed) line << ", " << failed << " failed";
     const int threads = torch_threads();
-    std::cerr << " in " << bar.elapsed_text() << " on " << lanes << (lanes == 1 ? " lane" : " lanes") << " x "
-              << threads << (threads == 1 ? " thread" : " threads") << "; model run " << resolved.net->execution_plan()
-              << "\n";
+    line << " in " << bar.elapsed_text() << " on " << lanes << (lanes == 1 ? " lane" : " lanes") << " x " << threads
+         << (threads == 1 ? " thread" : " threads") << "; model run " << resolved.net->execution_plan();
+    log_line(line.str());
   }
   if (!output_error.empty()) {
     std::cerr << "ptjs run: " << output_error << "\n";

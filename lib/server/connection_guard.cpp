@@ -14,8 +14,9 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iostream>
 #include <vector>
+
+#include "log.h"
 
 namespace ptjs {
 namespace {
@@ -296,7 +297,7 @@ void connection_guard::refuse(const std::string& peer, connection& c, int status
   }
   // Wakes the HTTP thread blocked on this connection: its read sees the end and it closes.
   ::shutdown(ref.fd(), SHUT_RDWR);
-  std::cerr << "ptjs serve: closed the connection from " << peer << ": " << reason << "\n";
+  log_line("ptjs serve: closed the connection from " + peer + ": " + reason);
 }
 
 }  // namespace ptjs

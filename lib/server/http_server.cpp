@@ -16,6 +16,7 @@
 
 #include "connection_guard.h"
 #include "error.h"
+#include "log.h"
 
 namespace ptjs {
 namespace {
@@ -149,7 +150,7 @@ void http_server::impl::dispatch(const httplib::Request& req, httplib::Response&
     response = handle(request);
   } catch (const std::exception& e) {
     response = {500, "application/json", json_error("internal error"), {}};
-    std::cerr << "ptjs serve: unhandled error for " << req.method << " " << req.path << ": " << e.what() << "\n";
+    log_line("ptjs serve: unhandled error for " + req.method + " " + req.path + ": " + e.what());
   }
   // A body left unread would be parsed as the next request on this connection; reading it
   // (httplib discards one over the limit) also lets the client see this response instead of

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "log.h"
 #include "sinks.h"
 #include "v2_codec.h"
 
@@ -282,8 +283,8 @@ http_response service::handle(http_request& request) noexcept {
   }
   // 503/504 are load, not faults: logging each would flood stderr when overloaded.
   if (response.status == 500)
-    std::cerr << "ptjs serve: " << request.method << " " << request.path << " -> " << response.status << " "
-              << response.body << "\n";
+    log_line("ptjs serve: " + request.method + " " + request.path + " -> " + std::to_string(response.status) + " " +
+             response.body);
   if (draining_) response.headers.emplace_back("Connection", "close");
   try {
     stats_.count_request(model_label, endpoint, response.status);

@@ -9,10 +9,13 @@
 #include <iostream>
 #include <malloc.h>
 #include <set>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "error.h"
 #include "http_server.h"
+#include "log.h"
 #include "metrics.h"
 #include "model.h"
 #include "resolve.h"
@@ -107,7 +110,7 @@ class idle_trim {
 
 int run_server(const server_options& options) {
   if (options.models.empty()) {
-    std::cerr << "ptjs serve: no model given (--model [NAME=]PATH or models: in --config)\n";
+    log_line("ptjs serve: no model given (--model [NAME=]PATH or models: in --config)");
     return 2;
   }
   set_torch_threads(threads_per_forward(options));
@@ -133,12 +136,11 @@ int run_server(const server_options& options) {
     http = std::make_unique<http_server>(transport, [&svc](http_request& r) { return svc.handle(r); });
     port = http->bind();
   } catch (const error& e) {
-    std::cerr << "ptjs serve: " << e.what() << "\n";
+    log_line(std::string("ptjs serve: ") + e.what());
     return 2;
   }
-  std::cerr << "ptjs serve: listening on " << (http->tls() ? "https" : "http") << "://" << url_host(options.host)
-            << ":" << port << "\n"
-            << std::flush;
+  log_line(std::string("ptjs serve: listening on ") + (http->tls() ? "https" : "http") + "://" +
+           url_host(options.host) + ":" + std::to_string(port));
 
   std::atomic<bool> listener_done{false};
   std::thread listener([&] {
@@ -158,22 +160,23 @@ int run_server(const server_options& options) {
         if (!names.insert(model->name()).second)
           throw error(error_code::invalid_config, "two models are named '" + model->name() + "'; name them with --model NAME=PATH");
         const auto& in = model->inputs().front();
-        std::cerr << "ptjs serve: model '" << model->name() << "' ready: input '" << in.name << "' " << in.datatype
-                  << " " << shape_text(in.shape) << ", batches of up to " << model->batching().max_batch_size
-                  << " within " << model->batching().max_delay_ms << " ms, " << model->batching().lanes
-                  << (model->batching().lanes == 1 ? " lane" : " lanes") << "; runs " << model->net().execution_plan()
-                  << "\n";
+        std::ostringstream line;
+        line << "ptjs serve: model '" << model->name() << "' ready: input '" << in.name << "' " << in.datatype << " "
+             << shape_text(in.shape) << ", batches of up to " << model->batching().max_batch_size << " within "
+             << model->batching().max_delay_ms << " ms, " << model->batching().lanes
+             << (model->batching().lanes == 1 ? " lane" : " lanes") << "; runs " << model->net().execution_plan();
+        log_line(line.str());
         list += (list.empty() ? "" : ", ") + model->name();
         svc.add_model(std::move(model));
       } catch (const std::exception& e) {
-        std::cerr << "ptjs serve: " << e.what() << "\n";
+        log_line(std::string("ptjs serve: ") + e.what());
         load_failed = true;
         break;
       }
     }
     if (!load_failed && !stop_requested()) {
       svc.loading_finished();
-      std::cerr << "ptjs serve: ready (" << list << ")\n" << std::flush;
+      log_line("ptjs serve: ready (" + list + ")");
     }
     loader_done = true;
   });
@@ -184,16 +187,15 @@ int run_server(const server_options& options) {
     if (loader_done) trim.tick();
   }
   const bool listener_failed = listener_done && !stop_requested() && !load_failed;
-  if (!load_failed && !listener_failed) std::cerr << "ptjs serve: shutting down, finishing requests in flight\n";
+  if (!load_failed && !listener_failed) log_line("ptjs serve: shutting down, finishing requests in flight");
 
   svc.begin_drain();
   http->stop();
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(options.drain_timeout_s);
   while (!listener_done) {
     if (std::chrono::steady_clock::now() > give_up) {
-      std::cerr << "ptjs serve: requests still in flight after " << options.drain_timeout_s
-                << " s (--drain-timeout-s); exiting without them\n"
-                << std::flush;
+      log_line("ptjs serve: requests still in flight after " + std::to_string(options.drain_timeout_s) +
+               " s (--drain-timeout-s); exiting without them");
       std::_Exit(1);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -203,10 +205,10 @@ int run_server(const server_options& options) {
   http.reset();
   if (load_failed) return 2;
   if (listener_failed) {
-    std::cerr << "ptjs serve: the listening socket failed\n";
+    log_line("ptjs serve: the listening socket failed");
     return 1;
   }
-  std::cerr << "ptjs serve: stopped\n";
+  log_line("ptjs serve: stopped");
   return 0;
 }
 

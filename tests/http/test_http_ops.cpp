@@ -118,7 +118,9 @@ TEST(Slow, RequestTimeoutIs504) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 504) << res->body;
   EXPECT_NE(res->body.find("1000 ms"), std::string::npos) << res->body;
-  EXPECT_LT(took, 1.45);
+  // At the deadline, not when the 4 s forward ends; the margin is for a loaded machine (1.45 s
+  // failed once next to the node tests).
+  EXPECT_LT(took, 2.5);
   wait_idle(s);
 }
 
@@ -141,22 +143,29 @@ TEST(Batching, DelayWaitsOnlyForRequestsOnTheirWay) {
   for (auto& took : burst) EXPECT_LT(took.get(), 1.5);
 
   // The images of one request are on their way until the last is queued; then the two lanes
-  // share them: two forwards of two (one per image, had the lanes not waited).
+  // share them: two forwards of two, or, when the first lane finishes before the second wakes
+  // (a loaded machine), two then one and one. Had the lanes not waited: four forwards of one.
   const auto images = digit_images(4);
   json data = json::array();
   for (const auto& im : images) data.push_back(base64(read_file(im.path)));
   const json req = {{"inputs", {{{"name", "x"}, {"shape", {images.size()}}, {"datatype", "BYTES"}, {"data", data}}}}};
-  const auto forwards = [&s] {
+  const auto counts = [&s] {  // forwards, and forwards of one row
     const std::string text = s.client().Get("/metrics")->body;
-    const std::string series = "ptjs_batch_size_count{model=\"digits\"} ";
-    const size_t at = text.find(series);
-    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size()));
+    const auto value = [&text](const std::string& series) {
+      const size_t at = text.find(series + " ");
+      return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 1));
+    };
+    return std::make_pair(value("ptjs_batch_size_count{model=\"digits\"}"),
+                          value("ptjs_batch_size_bucket{model=\"digits\",le=\"1\"}"));
   };
-  const double before = forwards();
+  const auto [forwards_before, ones_before] = counts();
   auto res = s.client().Post("/v2/models/digits/infer", req.dump(), "application/json");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   ASSERT_EQ(res->status, 200) << res->body;
-  EXPECT_EQ(forwards(), before + 2);
+  const auto [forwards_after, ones_after] = counts();
+  EXPECT_GE(forwards_after - forwards_before, 2);
+  EXPECT_LE(forwards_after - forwards_before, 3);
+  EXPECT_LE(ones_after - ones_before, 2) << "the first forward took one image: the lanes did not wait";
 }
 
 // Reads one gauge from /metrics (the first line that starts with `series`), -1 when absent.

@@ -216,7 +216,7 @@ test('examples/http-upload.mjs forwards an upload to ptjs', async () => {
       let log = '';
       example.stderr.on('data', (d) => {
         log += d;
-        const m = log.match(/listening on (http:\/\/\S+)/);
+        const m = log.match(/listening on (http:\/\/\S+)\r?\n/);  // the whole line
         if (m) resolve(m[1]);
       });
       example.on('exit', (code) => reject(new Error(`example exited (${code}): ${log}`)));

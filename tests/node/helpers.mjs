@@ -68,7 +68,8 @@ export async function startServer(args, { readyPath = '/v2/health/ready', timeou
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (chunk) => {
       log += chunk;
-      const m = log.match(/listening on (https?:\/\/[^\s/]+)/);
+      // The whole line: a chunk may end inside it (before the port, or within it).
+      const m = log.match(/listening on (https?:\/\/[^\s/]+)\r?\n/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     exited.then((code) => { clearTimeout(timer); reject(new Error(`ptjs serve exited (${code}):\n${log}`)); });
@@ -86,13 +87,19 @@ export async function startServer(args, { readyPath = '/v2/health/ready', timeou
     },
   };
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
   for (;;) {
     try {
-      if ((await fetch(url + readyPath)).status === 200) return server;
-    } catch { /* not accepting yet */ }
+      const res = await fetch(url + readyPath, { signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return server;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = `${err.cause?.code ?? err.name}: ${err.cause?.message ?? err.message}`;  // not accepting yet
+    }
     if (Date.now() > deadline || proc.exitCode !== null) {
       await server.stop();
-      throw new Error(`ptjs serve did not become ready:\n${log}`);
+      throw new Error(`ptjs serve did not become ready at ${url}${readyPath} (last: ${last}):\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -170,6 +170,55 @@ class KeptAliveAtSigterm(unittest.TestCase):
             conn.close()
 
 
+class WholeStderrLines(unittest.TestCase):
+    """Programs that start `ptjs serve` read its stderr through a pipe and wait for "listening on
+    http://HOST:PORT": each line must reach them in one piece. A line written in parts let a
+    Node test take "http://127.0.0.1" for the address, the port being in the next read."""
+
+    def test_each_read_of_stderr_ends_with_a_whole_line(self):
+        proc = subprocess.Popen([PTJS, "serve", "--port", "0", "--model", "digits=" + DIGITS_PT, "--model",
+                                 os.path.join(MODELS, "tiny.pt"), "--request-timeout-ms", "300"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        chunks = []
+        ready = threading.Event()
+
+        def read():  # os.read returns what the pipe holds: a line written in parts shows its parts
+            while True:
+                chunk = os.read(proc.stderr.fileno(), 65536)
+                if not chunk:
+                    ready.set()  # it exited: the assertion below shows why
+                    return
+                chunks.append(chunk)
+                if b"ready (" in b"".join(chunks):
+                    ready.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            ready.wait(120)
+            text = b"".join(chunks).decode()
+            self.assertIn("ptjs serve: ready (", text)
+            port = int(text.split("listening on http://127.0.0.1:")[1].split()[0])
+            # A client that sends half a request: the connection guard's line from its thread.
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(b"GET /v2/health/ready HTTP/1.1\r\n")
+                s.settimeout(10)
+                self.assertIn(b" 408 ", s.recv(4096))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(60), 0)
+            reader.join(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(30)
+        text = b"".join(chunks).decode()
+        for line in ("listening on", "model 'digits' ready", "model 'tiny' ready", "ready (digits, tiny)",
+                     "closed the connection from", "shutting down", "stopped"):
+            self.assertIn(line, text)
+        parts = [c.decode() for c in chunks if not c.endswith(b"\n")]
+        self.assertEqual(parts, [], f"reads that end inside a line, of {len(chunks)}")
+
+
 class DecodeMemory(unittest.TestCase):
     CLIENTS = 12
 
