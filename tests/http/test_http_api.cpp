@@ -414,10 +414,13 @@ TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
   const json doc = parse(res);
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.", 0), 0u);
   std::set<std::string> paths;
-  for (const auto& [path, methods] : doc["paths"].items()) {
+  // Named copies, not structured bindings: the lambda below captures them (C++20, or clang >= 16).
+  for (const auto& path_item : doc["paths"].items()) {
+    const std::string path = path_item.key();
     paths.insert(path);
-    for (const auto& [method, op] : methods.items()) {
-      EXPECT_TRUE(op.contains("responses")) << path;
+    for (const auto& method_item : path_item.value().items()) {
+      const std::string method = method_item.key();
+      EXPECT_TRUE(method_item.value().contains("responses")) << path;
       const auto call = [&]() -> httplib::Result {
         if (method == "get") {
           std::string p = path;
