@@ -91,11 +91,18 @@ json schemas() {
 }
 
 json operation(const api_route& r) {
-  json op = {{"summary", r.summary}, {"operationId", r.endpoint}};
+  // Unique per operation, as OpenAPI asks: the versioned and PUT forms of an endpoint say so.
+  std::string id = r.endpoint;
+  if (r.path.find("{version}") != std::string::npos) id += "_versioned";
+  if (r.method == "PUT") id += "_put";
+  json op = {{"summary", r.summary}, {"operationId", id}};
   if (r.path.find("{model}") != std::string::npos)
     op["parameters"] = json::array(
         {{{"name", "model"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}},
           {"description", "a model name given to ptjs serve --model NAME=..."}}});
+  if (r.path.find("{version}") != std::string::npos)
+    op["parameters"].push_back({{"name", "version"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}},
+                                {"description", "the model's version: \"1\", the one its metadata lists"}});
   json responses;
   const auto& e = r.endpoint;
   if (e == "health_live") {
@@ -155,8 +162,8 @@ json operation(const api_route& r) {
   } else if (e == "openapi") {
     responses["200"] = {{"description", "this document"}, {"content", json_content({{"type", "object"}})}};
   }
-  if (r.path.find("{model}") != std::string::npos) responses["404"] = error_response("no model of that name");
-  if (r.method == "POST") {
+  if (r.path.find("{model}") != std::string::npos) responses["404"] = error_response("no model of that name (or version)");
+  if (r.method == "POST" || r.method == "PUT") {
     responses["400"] = error_response("bad input: JSON, datatype, shape, input name, or not an image");
     responses["413"] = error_response("body or image too large");
     responses["500"] = error_response("the model failed");

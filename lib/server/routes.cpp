@@ -13,6 +13,9 @@
 namespace ptjs {
 namespace {
 
+// Each model's one version: what metadata lists, infer answers (v2_codec) and versioned paths take.
+const std::string model_version = "1";
+
 // Peak memory of decoding one image, per pixel: OpenCV's decoded BGR(A) buffer and the RGB
 // copy ptjs converts it to (measured: 16 concurrent 36-megapixel PNGs peaked at 5.5 bytes a
 // pixel over the idle server).
@@ -37,16 +40,17 @@ std::vector<std::string> split_path(const std::string& path) {
   return out;
 }
 
-// Matches a path against a route's template; "{model}" takes one non-empty segment.
-bool match_path(const std::string& pattern, const std::string& path, std::string& model) {
+// Matches a path against a route's template; "{model}" and "{version}" take one non-empty
+// segment each.
+bool match_path(const std::string& pattern, const std::string& path, std::string& model, std::string& version) {
   if (path.empty() || path[0] != '/') return false;
   const auto want = split_path(pattern);
   const auto got = split_path(path);
   if (want.size() != got.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == "{model}") {
+    if (want[i] == "{model}" || want[i] == "{version}") {
       if (got[i].empty()) return false;
-      model = got[i];
+      (want[i] == "{model}" ? model : version) = got[i];
     } else if (want[i] != got[i]) {
       return false;
     }
@@ -153,8 +157,23 @@ const std::vector<service::route>& service::route_table() {
       {"GET", "/v2/models/{model}/ready", "model_ready", "Model readiness", false, &service::model_ready},
       {"POST", "/v2/models/{model}/infer", "infer", "KServe v2 inference (JSON or binary tensors, BYTES images)",
        false, &service::infer},
+      // The v2 protocol's versioned paths (Triton's clients add /versions/1 when given a
+      // version); each model has the one version its metadata lists, "1".
+      {"GET", "/v2/models/{model}/versions/{version}", "model_metadata", "Model metadata (versioned path)", false,
+       &service::model_metadata},
+      {"GET", "/v2/models/{model}/versions/{version}/ready", "model_ready", "Model readiness (versioned path)",
+       false, &service::model_ready},
+      {"POST", "/v2/models/{model}/versions/{version}/infer", "infer", "KServe v2 inference (versioned path)", false,
+       &service::infer},
+      // TorchServe takes PUT as well (its examples use `curl -T image.jpg`) and a version segment.
       {"POST", "/predictions/{model}", "predictions", "TorchServe-compatible prediction on images", false,
        &service::predictions},
+      {"PUT", "/predictions/{model}", "predictions", "TorchServe-compatible prediction on images (PUT)", false,
+       &service::predictions},
+      {"POST", "/predictions/{model}/{version}", "predictions", "TorchServe-compatible prediction (versioned path)",
+       false, &service::predictions},
+      {"PUT", "/predictions/{model}/{version}", "predictions",
+       "TorchServe-compatible prediction (versioned path, PUT)", false, &service::predictions},
       {"GET", "/ping", "ping", "TorchServe-compatible health", true, &service::ping},
       {"GET", "/metrics", "metrics", "Prometheus metrics", false, &service::metrics_text},
       {"GET", "/openapi.json", "openapi", "This OpenAPI document", false, &service::openapi},
@@ -222,9 +241,9 @@ std::shared_ptr<served_model> service::find_model(const std::string& name) const
 }
 
 http_response service::preflight() const {
-  http_response out{204, "", "", {{"Allow", "GET, POST, OPTIONS"}}};
+  http_response out{204, "", "", {{"Allow", "GET, POST, PUT, OPTIONS"}}};
   if (!options_.cors_origin.empty()) {
-    out.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    out.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");
     out.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, Inference-Header-Content-Length");
     out.headers.emplace_back("Access-Control-Max-Age", "600");
   }
@@ -240,13 +259,15 @@ http_response service::handle(http_request& request) noexcept {
   try {
     const route* found = nullptr;
     std::string model;
+    std::string version;
     std::string allowed;
     for (const auto& r : route_table()) {
-      std::string m;
-      if (!match_path(r.path, request.path, m)) continue;
+      std::string m, v;
+      if (!match_path(r.path, request.path, m, v)) continue;
       if (request.method == r.method) {
         found = &r;
         model = m;
+        version = v;
         break;
       }
       allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
@@ -264,6 +285,9 @@ http_response service::handle(http_request& request) noexcept {
       if (!found->open && !authorized(request)) {
         response = error_response(401, "missing or wrong API key: send the header Authorization: Bearer <key>");
         response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"ptjs\"");
+      } else if (!version.empty() && version != model_version && find_model(model) != nullptr) {
+        response = error_response(404, "model '" + model + "' has no version '" + version + "' (versions: " +
+                                           model_version + ")");
       } else {
         call c{request, model, start, start + std::chrono::milliseconds(options_.timeout_ms)};
         try {
@@ -313,7 +337,7 @@ http_response service::server_metadata(call&) {
 http_response service::model_metadata(call& c) {
   const auto m = find_model(c.model);
   const json out = {{"name", m->name()},
-                    {"versions", {"1"}},
+                    {"versions", {model_version}},
                     {"platform", "pytorch_torchscript"},
                     {"inputs", meta_json(m->inputs())},
                     {"outputs", meta_json(m->outputs())}};

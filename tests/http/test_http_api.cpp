@@ -413,7 +413,7 @@ TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
   ASSERT_EQ(res->status, 200);
   const json doc = parse(res);
   EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.", 0), 0u);
-  std::set<std::string> paths;
+  std::set<std::string> paths, operation_ids;
   // Named copies, not structured bindings: the lambda below captures them (C++20, or clang >= 16).
   for (const auto& path_item : doc["paths"].items()) {
     const std::string path = path_item.key();
@@ -421,17 +421,19 @@ TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
     for (const auto& method_item : path_item.value().items()) {
       const std::string method = method_item.key();
       EXPECT_TRUE(method_item.value().contains("responses")) << path;
+      EXPECT_TRUE(operation_ids.insert(method_item.value().value("operationId", "")).second)
+          << "operationId not unique: " << method << " " << path;
+      const bool image = path.rfind("/predictions/", 0) == 0;
+      std::string p = path;
+      for (const auto& [param, value] : {std::pair<std::string, std::string>{"{model}", image ? "digits" : "linear"},
+                                         {"{version}", "1"}})
+        if (const auto at = p.find(param); at != std::string::npos) p.replace(at, param.size(), value);
       const auto call = [&]() -> httplib::Result {
-        if (method == "get") {
-          std::string p = path;
-          const auto at = p.find("{model}");
-          if (at != std::string::npos) p.replace(at, 7, "linear");
-          return client().Get(p.c_str());
-        }
-        if (path == "/v2/models/{model}/infer")
-          return post_json("/v2/models/linear/infer", v2_fp32("x", {1, 4}, {1, 2, 3, 4}));
-        if (path == "/predictions/{model}")
-          return client().Post("/predictions/digits", read_file(digit_images(1)[0].path), "image/png");
+        if (method == "get") return client().Get(p.c_str());
+        const std::string body = image ? read_file(digit_images(1)[0].path) : v2_fp32("x", {1, 4}, {1, 2, 3, 4});
+        const char* type = image ? "image/png" : "application/json";
+        if (method == "post" && (image || path.find("/infer") != std::string::npos)) return client().Post(p.c_str(), body, type);
+        if (method == "put" && image) return client().Put(p.c_str(), body, type);
         ADD_FAILURE() << "a documented path this test does not know: " << method << " " << path;
         return client().Get("/");
       };
@@ -440,10 +442,51 @@ TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
       EXPECT_EQ(r->status, 200) << method << " " << path << ": " << r->body;
     }
   }
-  const std::set<std::string> served = {"/v2/health/live", "/v2/health/ready", "/v2", "/v2/models/{model}",
-                                        "/v2/models/{model}/ready", "/v2/models/{model}/infer",
-                                        "/predictions/{model}", "/ping", "/metrics", "/openapi.json"};
+  const std::set<std::string> served = {"/v2/health/live",
+                                        "/v2/health/ready",
+                                        "/v2",
+                                        "/v2/models/{model}",
+                                        "/v2/models/{model}/ready",
+                                        "/v2/models/{model}/infer",
+                                        "/v2/models/{model}/versions/{version}",
+                                        "/v2/models/{model}/versions/{version}/ready",
+                                        "/v2/models/{model}/versions/{version}/infer",
+                                        "/predictions/{model}",
+                                        "/predictions/{model}/{version}",
+                                        "/ping",
+                                        "/metrics",
+                                        "/openapi.json"};
   EXPECT_EQ(paths, served);
+}
+
+// What Triton's and TorchServe's clients send besides the plain paths: the v2 protocol's
+// /versions/{v} paths (the one version metadata lists), and PUT on /predictions (`curl -T`).
+TEST_F(Serve, VersionedPathsAndPutPredictions) {
+  auto c = client();
+  const std::string request = v2_fp32("x", {1, 4}, {1, 2, 3, 4});
+  auto plain = post_json("/v2/models/linear/infer", request);
+  auto versioned = post_json("/v2/models/linear/versions/1/infer", request);
+  ASSERT_TRUE(plain && versioned);
+  ASSERT_EQ(versioned->status, 200) << versioned->body;
+  EXPECT_EQ(json::parse(versioned->body)["outputs"], json::parse(plain->body)["outputs"]);
+  EXPECT_EQ(json::parse(c.Get("/v2/models/linear/versions/1")->body), json::parse(c.Get("/v2/models/linear")->body));
+  EXPECT_EQ(c.Get("/v2/models/linear/versions/1/ready")->status, 200);
+  expect_error(post_json("/v2/models/linear/versions/2/infer", request), 404, "no version '2'");
+  expect_error(c.Get("/v2/models/linear/versions/latest"), 404, "versions: 1");
+  expect_error(c.Get("/v2/models/nope/versions/1"), 404, "no model named 'nope'");
+
+  const std::string png = read_file(digit_images(1)[0].path);
+  auto posted = c.Post("/predictions/digits", png, "image/png");
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  for (const char* path : {"/predictions/digits", "/predictions/digits/1"}) {
+    auto put = c.Put(path, png, "application/octet-stream");
+    ASSERT_TRUE(put) << path;
+    ASSERT_EQ(put->status, 200) << path << ": " << put->body;
+    EXPECT_EQ(json::parse(put->body), json::parse(posted->body)) << path;
+  }
+  expect_error(c.Put("/predictions/digits/2.0", png, "image/png"), 404, "no version '2.0'");
+  expect_error(c.Put("/v2/models/linear/infer", request, "application/json"), 405, "allowed: POST");
 }
 
 TEST_F(Serve, KeepAliveConnectionServesSeveralRequests) {

@@ -114,6 +114,19 @@ class Server:
         self.kill()
 
 
+def read_to_end(sock):
+    """What `sock` receives until the server closes it, resets it, or its timeout passes."""
+    got = b""
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except OSError:  # socket.timeout and resets included
+            return got
+        if not chunk:
+            return got
+        got += chunk
+
+
 def fp32(name, rows):
     """A v2 request with one FP32 input of shape [len(rows), len(rows[0])]."""
     return {"inputs": [{"name": name, "shape": [len(rows), len(rows[0])], "datatype": "FP32", "data": rows}]}

@@ -19,7 +19,7 @@ import unittest
 
 from PIL import Image
 
-from ptjs_server import PTJS, Server, fp32, strict_json
+from ptjs_server import PTJS, Server, fp32, read_to_end, strict_json
 
 SRC = os.environ["PTJS_SOURCE_DIR"]
 GEN = os.path.join(os.environ["PTJS_GEN_DIR"], "reliability")
@@ -386,22 +386,15 @@ class SlowClients(unittest.TestCase):
         """Sends `payload`, then nothing: (seconds to the first response byte or None, seconds
         to the close, what came back)."""
         s = self.server.raw(timeout=20)
-        first = None
-        got = b""
+        t = time.monotonic()
         try:
             s.sendall(payload)
             t = time.monotonic()
-            while True:
-                try:
-                    chunk = s.recv(4096)
-                except (socket.timeout, ConnectionResetError):
-                    break
-                if not chunk:
-                    break
-                if first is None:
-                    first = time.monotonic() - t
-                got += chunk
+            first = time.monotonic() - t if s.recv(1, socket.MSG_PEEK) else None  # waits for a byte or the end
+            got = read_to_end(s)
             closed = time.monotonic() - t
+        except OSError:
+            first, got, closed = None, b"", time.monotonic() - t
         finally:
             s.close()
         return first, closed, got
@@ -432,12 +425,7 @@ class SlowClients(unittest.TestCase):
         try:
             headers = b"".join(b"X-Filler-%d: v\r\n" % i for i in range(150))
             s.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
-            got = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
+            got = read_to_end(s)
         finally:
             s.close()
         self.assertTrue(got.startswith(b"HTTP/1.1 431 "), got[:200])
@@ -462,13 +450,7 @@ class SlowClients(unittest.TestCase):
             pass  # the server stopped reading
         try:
             s.settimeout(5)
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                got += chunk
-        except OSError:
-            pass
+            got = read_to_end(s)
         finally:
             s.close()
         self.assertLess(sent, 32 << 20, "the server kept reading header lines")
@@ -508,11 +490,7 @@ class SlowClientsOutnumberThreads(unittest.TestCase):
                         got += chunk
                         break
                     s.settimeout(10)
-                    while True:
-                        chunk = s.recv(4096)
-                        if not chunk:
-                            break
-                        got += chunk
+                    got += read_to_end(s)
                 except OSError:
                     pass
                 finally:

@@ -100,16 +100,16 @@ class ApiKey(unittest.TestCase):
         code, _, body = cls.server.request("GET", "/openapi.json", headers={"Authorization": "Bearer " + KEY})
         assert code == 200, body
         doc = strict_json(body)
-        cls.routes = [(m.upper(), p) for p, ops in doc["paths"].items() for m in ops if m in ("get", "post")]
+        cls.routes = [(m.upper(), p) for p, ops in doc["paths"].items() for m in ops if m in ("get", "post", "put")]
 
     @classmethod
     def tearDownClass(cls):
         cls.server.kill()
 
     def call(self, method, template, auth):
-        path = template.replace("{model}", "digits").replace("{model_name}", "digits")
+        path = template.replace("{model}", "digits").replace("{model_name}", "digits").replace("{version}", "1")
         body = None
-        if method == "POST":
+        if method in ("POST", "PUT"):
             body = json.dumps(fp32("x", [[1, 2, 3, 4]])).encode()
         headers = {"Content-Type": "application/json"}
         if auth is not None:
@@ -152,7 +152,9 @@ class NoModelLoading(unittest.TestCase):
         doc = strict_json(self.server.request("GET", "/openapi.json")[2])
         self.assertEqual(set(doc["paths"]), {
             "/v2/health/live", "/v2/health/ready", "/v2", "/v2/models/{model}", "/v2/models/{model}/ready",
-            "/v2/models/{model}/infer", "/predictions/{model}", "/ping", "/metrics", "/openapi.json"})
+            "/v2/models/{model}/infer", "/v2/models/{model}/versions/{version}",
+            "/v2/models/{model}/versions/{version}/ready", "/v2/models/{model}/versions/{version}/infer",
+            "/predictions/{model}", "/predictions/{model}/{version}", "/ping", "/metrics", "/openapi.json"})
 
     def test_model_repository_and_management_endpoints_do_not_exist(self):
         tiny = os.path.join(MODELS, "tiny.pt")
