@@ -61,9 +61,10 @@ std::string join_path(const std::string& dir, const std::string& path) {
   return dir + "/" + path;
 }
 
-tensor_decl parse_tensor_decl(const std::string& source, const YAML::Node& node) {
+// One tensor: `input: {type: tensor, name, shape, datatype}` itself, or an item of its `tensors`.
+tensor_decl parse_tensor_decl(const std::string& source, const YAML::Node& node, const std::vector<std::string>& keys) {
   tensor_decl decl;
-  check_keys(source, node, "input: ", {"type", "name", "shape", "datatype", "mode", "exif_transpose", "draft"});
+  check_keys(source, node, "input: ", keys);
   if (node["name"]) decl.name = scalar_as<std::string>(source, node["name"], "input: 'name'");
   if (node["datatype"]) {
     decl.datatype = scalar_as<std::string>(source, node["datatype"], "input: 'datatype'");
@@ -92,8 +93,23 @@ void parse_input(model_spec& spec, const YAML::Node& node) {
     if (spec.input_type != "image" && spec.input_type != "tensor")
       fail_at(source, node["type"], "input: 'type' must be one of image, tensor, got '" + spec.input_type + "'");
   }
+  if (spec.input_type == "tensor" && node["tensors"]) {
+    // Several inputs, one per forward argument in order, as Triton's config lists them.
+    check_keys(source, node, "input: ", {"type", "tensors"});
+    const YAML::Node list = node["tensors"];
+    if (!list.IsSequence() || list.size() == 0)
+      fail_at(source, list, "input: 'tensors' must be a list, e.g. [{name: ids, shape: [-1, -1], datatype: INT64}, ...]");
+    for (const auto& item : list) {
+      if (!item.IsMap()) fail_at(source, item, "input: each of 'tensors' must be a map, e.g. {name: ids, shape: [-1, -1]}");
+      spec.inputs.push_back(parse_tensor_decl(source, item, {"name", "shape", "datatype"}));
+      for (size_t i = 0; i + 1 < spec.inputs.size(); ++i)
+        if (!spec.inputs.back().name.empty() && spec.inputs[i].name == spec.inputs.back().name)
+          fail_at(source, item, "input: two tensors are named '" + spec.inputs.back().name + "'");
+    }
+    return;
+  }
   if (spec.input_type == "tensor") {
-    spec.inputs = {parse_tensor_decl(source, node)};
+    spec.inputs = {parse_tensor_decl(source, node, {"type", "name", "shape", "datatype"})};
     return;
   }
   check_keys(source, node, "input: ", {"type", "mode", "exif_transpose", "draft"});

@@ -63,7 +63,9 @@ served_model::served_model(std::string name, resolved_model resolved, batcher_op
   std::vector<batch_input> warm;
   if (image_input()) {
     if (names.size() != 1)
-      fail("an image model's forward takes one tensor, this one takes " + std::to_string(names.size()) + " arguments");
+      fail("an image model's forward takes one tensor, this one takes " + std::to_string(names.size()) +
+           " arguments; for tensor inputs, give a spec with input: {type: tensor, tensors: [{name, shape, datatype}, "
+           "...]}, one per argument");
     sample a, b;
     try {
       a = resolved_.preprocess.run(dummy_image(240, 320, resolved_.spec.mode));

@@ -159,10 +159,12 @@ int run_server(const server_options& options) {
         std::shared_ptr<served_model> model = load_one(m, options, stats);
         if (!names.insert(model->name()).second)
           throw error(error_code::invalid_config, "two models are named '" + model->name() + "'; name them with --model NAME=PATH");
-        const auto& in = model->inputs().front();
         std::ostringstream line;
-        line << "ptjs serve: model '" << model->name() << "' ready: input '" << in.name << "' " << in.datatype << " "
-             << shape_text(in.shape) << ", batches of up to " << model->batching().max_batch_size << " within "
+        line << "ptjs serve: model '" << model->name() << "' ready: input" << (model->inputs().size() > 1 ? "s " : " ");
+        for (const auto& in : model->inputs())
+          line << (&in == &model->inputs().front() ? "'" : ", '") << in.name << "' " << in.datatype << " "
+               << shape_text(in.shape);
+        line << ", batches of up to " << model->batching().max_batch_size << " within "
              << model->batching().max_delay_ms << " ms, " << model->batching().lanes
              << (model->batching().lanes == 1 ? " lane" : " lanes") << "; runs " << model->net().execution_plan();
         log_line(line.str());

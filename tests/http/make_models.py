@@ -8,6 +8,8 @@ slow.pt          tensor model [-1, 1]: x * 2 after int(max(x)) in-place multipli
                  the sanitizer builds slow down: 128x128 matmuls ran 12x slower under TSan
                  with OpenBLAS than in the Python that calibrates them)
 slow.json        {"iterations_per_second": ...} for slow.pt, measured here with one thread
+pair.pt          two tensor inputs, as a text model takes them: ids INT64 [-1, -1] and mask INT64
+                 [-1, -1]; output0 FP32 [-1, 1] = sum over j of (2 ids[j] + 1) mask[j]
 small.jpg        160x120 RGB JPEG (skimage's chelsea), big.jpg 512x512 (astronaut)
 white.png        32x32 white image
 tls.crt/tls.key  a self-signed certificate for 127.0.0.1 (when openssl is installed)
@@ -77,7 +79,20 @@ def save(module, name, spec):
                    _extra_files={"ptjs.yaml": spec})
 
 
+class Pair(torch.nn.Module):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return ((input_ids * 2 + 1) * attention_mask).sum(1, keepdim=True).float()
+
+
 save(Linear(), "linear", TENSOR_SPEC.format(name="linear", shape="[-1, 4]"))
+save(Pair(), "pair", """name: pair
+input:
+  type: tensor
+  tensors:
+    - {name: ids, shape: [-1, -1], datatype: INT64}
+    - {shape: [-1, -1], datatype: INT64}
+postprocess: [{Raw: {}}]
+""")
 save(Raises(), "raises", TENSOR_SPEC.format(name="raises", shape="[-1, 4]"))
 save(RaisesImage(), "raises_image", """name: raises_image
 input: {type: image, mode: L}

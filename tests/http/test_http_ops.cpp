@@ -124,6 +124,67 @@ TEST(Slow, RequestTimeoutIs504) {
   wait_idle(s);
 }
 
+// A model with two tensor inputs, as text models take them (ids and an attention mask, INT64,
+// any sequence length): metadata lists both in forward's order, each request's answer is its
+// own whatever it was batched with (requests of different lengths cannot share a forward).
+TEST(Batching, TwoTensorInputsInOneRequestAndBatchedByShape) {
+  running_server s({"serve", "--port", "0", "--model", gen("pair.pt"), "--max-delay-ms", "50"});
+  const json meta = parse(s.client().Get("/v2/models/pair"));
+  ASSERT_EQ(meta["inputs"].size(), 2u) << meta.dump();
+  EXPECT_EQ(meta["inputs"][0], (json{{"name", "ids"}, {"datatype", "INT64"}, {"shape", {-1, -1}}}));
+  EXPECT_EQ(meta["inputs"][1], (json{{"name", "attention_mask"}, {"datatype", "INT64"}, {"shape", {-1, -1}}}));
+
+  const auto request = [](const std::vector<std::vector<int64_t>>& ids, const std::vector<std::vector<int64_t>>& mask) {
+    const auto tensor = [](const std::string& name, const std::vector<std::vector<int64_t>>& rows) {
+      json data = json::array();
+      for (const auto& row : rows) data.push_back(row);
+      const int64_t n = static_cast<int64_t>(rows.size()), len = static_cast<int64_t>(rows[0].size());
+      return json{{"name", name}, {"shape", {n, len}}, {"datatype", "INT64"}, {"data", data}};
+    };
+    // The mask first: inputs are matched by name, not by their place in the request.
+    return json{{"inputs", {tensor("attention_mask", mask), tensor("ids", ids)}}}.dump();
+  };
+  std::vector<std::future<void>> calls;
+  for (int i = 0; i < 12; ++i) {
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      const size_t len = 1 + static_cast<size_t>(i % 4), rows = 1 + static_cast<size_t>(i % 3);
+      std::vector<std::vector<int64_t>> ids(rows), mask(rows);
+      std::vector<float> want;
+      for (size_t r = 0; r < rows; ++r) {
+        float sum = 0;
+        for (size_t j = 0; j < len; ++j) {
+          ids[r].push_back(static_cast<int64_t>(1000 * i + 10 * r + j));
+          mask[r].push_back((i + r + j) % 3 == 0 ? 0 : 1);
+          sum += static_cast<float>((2 * ids[r][j] + 1) * mask[r][j]);
+        }
+        want.push_back(sum);
+      }
+      auto res = s.client().Post("/v2/models/pair/infer", request(ids, mask), "application/json");
+      ASSERT_TRUE(res);
+      ASSERT_EQ(res->status, 200) << res->body;
+      const json out = parse(res)["outputs"][0];
+      EXPECT_EQ(out["shape"], (json{rows, 1})) << "request " << i;
+      EXPECT_EQ(out["data"].get<std::vector<float>>(), want) << "request " << i;
+    }));
+  }
+  for (auto& c : calls) c.get();
+
+  const json ids = {{"name", "ids"}, {"shape", {1, 2}}, {"datatype", "INT64"}, {"data", {1, 2}}};
+  auto missing = s.client().Post("/v2/models/pair/infer", json{{"inputs", {ids}}}.dump(), "application/json");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 400);
+  EXPECT_NE(missing->body.find("input 'attention_mask' is missing"), std::string::npos) << missing->body;
+  const json short_mask = {{"name", "attention_mask"}, {"shape", {2, 2}}, {"datatype", "INT64"}, {"data", {1, 1, 1, 1}}};
+  auto rows = s.client().Post("/v2/models/pair/infer", json{{"inputs", {ids, short_mask}}}.dump(), "application/json");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->status, 400) << rows->body;
+  const json float_mask = {{"name", "attention_mask"}, {"shape", {1, 2}}, {"datatype", "FP32"}, {"data", {1, 1}}};
+  auto type = s.client().Post("/v2/models/pair/infer", json{{"inputs", {ids, float_mask}}}.dump(), "application/json");
+  ASSERT_TRUE(type);
+  EXPECT_EQ(type->status, 400);
+  EXPECT_NE(type->body.find("expected datatype INT64, got FP32"), std::string::npos) << type->body;
+}
+
 // The batch delay is spent only on requests already on their way (being read or
 // preprocessed): with a 3-second delay, a lone request, or a burst that the batcher has
 // emptied, starts at once instead of waiting out the delay.

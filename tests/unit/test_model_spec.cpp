@@ -88,6 +88,37 @@ TEST(model_spec, tensor_input_declares_shape_and_datatype) {
   EXPECT_EQ(spec.inputs[0].name, "x");
 }
 
+TEST(model_spec, tensor_input_lists_several_tensors_in_forward_order) {
+  const auto spec = parse_model_spec(
+      "input:\n  type: tensor\n  tensors:\n    - {name: ids, shape: [-1, -1], datatype: INT64}\n"
+      "    - {shape: [-1, -1], datatype: BOOL}\n",
+      "t.yaml", ".");
+  ASSERT_EQ(spec.inputs.size(), 2u);
+  EXPECT_EQ(spec.inputs[0].name, "ids");
+  EXPECT_EQ(spec.inputs[0].datatype, "INT64");
+  EXPECT_EQ(spec.inputs[1].name, "");  // named after forward's argument
+  EXPECT_EQ(spec.inputs[1].shape, (std::vector<int64_t>{-1, -1}));
+  EXPECT_EQ(spec.inputs[1].datatype, "BOOL");
+
+  const auto fails_with = [](const std::string& text, const std::string& message) {
+    try {
+      parse_model_spec(text, "t.yaml", ".");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  };
+  fails_with("input: {type: tensor, tensors: []}\n", "t.yaml:1:32: input: 'tensors' must be a list");
+  fails_with("input: {type: tensor, shape: [-1, 4], tensors: [{shape: [-1]}]}\n",
+             "input: unknown key 'shape' (accepted: type, tensors)");
+  fails_with("input: {type: tensor, tensors: [{name: a, shape: [-1]}, {name: a, shape: [2]}]}\n",
+             "t.yaml:1:57: input: two tensors are named 'a'");
+  fails_with("input: {type: tensor, tensors: [{name: a}]}\n", "input: a tensor input needs 'shape'");
+  fails_with("input: {type: tensor, tensors: [{name: a, shape: [-1], mode: RGB}]}\n",
+             "input: unknown key 'mode' (accepted: name, shape, datatype)");
+  fails_with("input: {type: tensor, tensors: [x]}\n", "input: each of 'tensors' must be a map");
+}
+
 TEST(model_spec, draft_is_off_by_default_and_asks_the_pipeline) {
   transform_registry registry;
   register_builtin_transforms(registry);
