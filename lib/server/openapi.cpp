@@ -39,7 +39,13 @@ json schemas() {
          {{"type", "object"},
           {"properties",
            {{"binary_data_size", {{"type", "integer"}, {"description", "the data follows the JSON header (binary extension)"}}},
-            {"binary_data", {{"type", "boolean"}, {"description", "outputs only: answer this output in binary"}}}}}}}}}};
+            {"binary_data", {{"type", "boolean"}, {"description", "outputs only: answer this output in binary"}}},
+            {"classification",
+             {{"type", "integer"},
+              {"minimum", 1},
+              {"description",
+               "outputs only (Triton's classification extension): answer each row's top N classes as BYTES "
+               "\"value:index:label\" (\"value:index\" without labels) instead of the tensor"}}}}}}}}}};
   return {
       {"Error", {{"type", "object"}, {"required", {"error"}}, {"properties", {{"error", {{"type", "string"}}}}}}},
       {"ServerMetadata",

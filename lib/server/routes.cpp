@@ -458,7 +458,7 @@ http_response service::infer(call& c) {
     outputs = wait(*m, pending, c).outputs;
   }
 
-  v2_encoded encoded = encode_v2_response(m->name(), request, outputs);
+  v2_encoded encoded = encode_v2_response(m->name(), request, outputs, m->spec().labels);
   http_response out{200, encoded.content_type, std::move(encoded.body), {}};
   if (encoded.header_length)
     out.headers.emplace_back("Inference-Header-Content-Length", std::to_string(*encoded.header_length));

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 
@@ -265,19 +267,54 @@ v2_request parse_v2_request(std::string_view body, std::optional<size_t> header_
       const std::string where = "outputs[" + std::to_string(i) + "]";
       if (!o.is_object() || member(o, "name") == nullptr || !o["name"].is_string())
         bad(where + " must be an object with a 'name'");
-      out.outputs.push_back({o["name"].get<std::string>(), out.binary_outputs});
+      out.outputs.push_back({o["name"].get<std::string>(), out.binary_outputs, 0});
       if (member(o, "parameters") && member(o["parameters"], "binary_data"))
         out.outputs.back().binary = bool_parameter(o, "binary_data", where);
+      if (member(o, "parameters") && o["parameters"].is_object() && member(o["parameters"], "classification")) {
+        const json& n = o["parameters"]["classification"];
+        if (!n.is_number_integer() || n.get<int64_t>() < 1)
+          bad(where + ": parameter 'classification' must be a positive integer (how many classes)");
+        out.outputs.back().classification = n.get<int64_t>();
+      }
+    }
+  }
+  return out;
+}
+
+classified classify(const host_tensor& t, int64_t top, const std::vector<std::string>& labels) {
+  if (t.shape.size() != 2 || datatype_size(t.datatype) == 0)
+    bad("output '" + t.name + "': classification needs a numeric output of shape [batch, classes], this one is " +
+        t.datatype + " " + shape_text(t.shape));
+  const int64_t rows = t.shape[0], classes = t.shape[1], n = std::min(top, classes);
+  classified out;
+  out.shape = {rows, n};
+  std::vector<int64_t> order(static_cast<size_t>(classes));
+  for (int64_t r = 0; r < rows; ++r) {
+    std::iota(order.begin(), order.end(), int64_t{0});
+    const auto value = [&](int64_t c) { return t.at(r * classes + c); };
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return value(a) > value(b); });
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t c = order[static_cast<size_t>(k)];
+      char number[64];
+      std::snprintf(number, sizeof number, "%f", value(c));
+      std::string element = std::string(number) + ":" + std::to_string(c);
+      if (static_cast<size_t>(c) < labels.size()) element += ":" + labels[static_cast<size_t>(c)];
+      out.elements.push_back(std::move(element));
     }
   }
   return out;
 }
 
 v2_encoded encode_v2_response(const std::string& model_name, const v2_request& request,
-                              const std::vector<host_tensor>& outputs) {
-  std::vector<std::pair<const host_tensor*, bool>> chosen;
+                              const std::vector<host_tensor>& outputs, const std::vector<std::string>& labels) {
+  struct chosen_output {
+    const host_tensor* tensor;
+    bool binary;
+    int64_t classification;
+  };
+  std::vector<chosen_output> chosen;
   if (request.outputs.empty()) {
-    for (const auto& t : outputs) chosen.emplace_back(&t, request.binary_outputs);
+    for (const auto& t : outputs) chosen.push_back({&t, request.binary_outputs, 0});
   } else {
     for (const auto& wanted : request.outputs) {
       const host_tensor* found = nullptr;
@@ -288,7 +325,7 @@ v2_encoded encode_v2_response(const std::string& model_name, const v2_request& r
         for (const auto& t : outputs) names += (names.empty() ? "" : ", ") + t.name;
         bad("the model has no output '" + wanted.name + "' (outputs: " + names + ")");
       }
-      chosen.emplace_back(found, wanted.binary);
+      chosen.push_back({found, wanted.binary, wanted.classification});
     }
   }
   v2_encoded out;
@@ -297,9 +334,27 @@ v2_encoded encode_v2_response(const std::string& model_name, const v2_request& r
   if (!request.id.empty()) text += ",\"id\":" + json_quote(request.id);
   text += ",\"outputs\":[";
   for (size_t i = 0; i < chosen.size(); ++i) {
-    const auto& [t, as_binary] = chosen[i];
+    const auto& [t, as_binary, top] = chosen[i];
     if (i) text += ",";
-    if (as_binary) {
+    if (top > 0) {
+      const classified c = classify(*t, top, labels);
+      text += "{\"name\":" + json_quote(t->name) + ",\"datatype\":\"BYTES\",\"shape\":[" +
+              std::to_string(c.shape[0]) + "," + std::to_string(c.shape[1]) + "]";
+      if (as_binary) {  // each element: its length as 4 bytes, little-endian, then its bytes
+        size_t size = 0;
+        for (const auto& e : c.elements) {
+          const auto n = static_cast<uint32_t>(e.size());
+          for (int b = 0; b < 4; ++b) binary += static_cast<char>((n >> (8 * b)) & 0xffu);
+          binary += e;
+          size += 4 + e.size();
+        }
+        text += ",\"parameters\":{\"binary_data_size\":" + std::to_string(size) + "}}";
+      } else {
+        text += ",\"data\":[";
+        for (size_t k = 0; k < c.elements.size(); ++k) text += (k ? "," : "") + json_quote(c.elements[k]);
+        text += "]}";
+      }
+    } else if (as_binary) {
       text += "{\"name\":" + json_quote(t->name) + ",\"datatype\":" + json_quote(t->datatype) + ",\"shape\":[";
       for (size_t d = 0; d < t->shape.size(); ++d) text += (d ? "," : "") + std::to_string(t->shape[d]);
       text += "],\"parameters\":{\"binary_data_size\":" + std::to_string(t->data.size()) + "}}";
@@ -309,7 +364,7 @@ v2_encoded encode_v2_response(const std::string& model_name, const v2_request& r
     }
   }
   text += "]}";
-  const bool any_binary = std::any_of(chosen.begin(), chosen.end(), [](const auto& c) { return c.second; });
+  const bool any_binary = std::any_of(chosen.begin(), chosen.end(), [](const chosen_output& c) { return c.binary; });
   if (any_binary) {
     out.header_length = text.size();
     out.content_type = "application/octet-stream";

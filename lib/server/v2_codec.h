@@ -37,6 +37,9 @@ struct v2_input {
 struct v2_requested_output {
   std::string name;
   bool binary = false;
+  // parameters.classification (Triton's classification extension): answer the top N classes of
+  // each row as BYTES "value:index[:label]" instead of the tensor; 0: the tensor.
+  int64_t classification = 0;
 };
 
 struct v2_request {
@@ -61,9 +64,20 @@ struct v2_encoded {
 
 // The response for `outputs` (batched model outputs, named output0...). Keeps the outputs the
 // request asked for, in its order; throws error(invalid_input) for an output name the model
-// does not have.
+// does not have, or classification asked of an output that is not [batch, classes]. `labels`
+// name the classes of a classification answer (none: "value:index").
 v2_encoded encode_v2_response(const std::string& model_name, const v2_request& request,
-                              const std::vector<host_tensor>& outputs);
+                              const std::vector<host_tensor>& outputs, const std::vector<std::string>& labels = {});
+
+// Triton's classification answer for a [batch, classes] numeric tensor: a BYTES tensor
+// [batch, min(top, classes)], each row's highest values first (ties: lower index first), each
+// element "value:index" or "value:index:label" with the value as C's "%f". Throws
+// error(invalid_input) for another shape or datatype.
+struct classified {
+  std::vector<int64_t> shape;
+  std::vector<std::string> elements;
+};
+classified classify(const host_tensor& t, int64_t top, const std::vector<std::string>& labels);
 
 // Standard or URL-safe alphabet, padding optional, whitespace ignored; a `data:...;base64,`
 // prefix is skipped. Throws error(invalid_input) for other characters.

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <future>
 #include <memory>
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -487,6 +488,75 @@ TEST_F(Serve, VersionedPathsAndPutPredictions) {
   }
   expect_error(c.Put("/predictions/digits/2.0", png, "image/png"), 404, "no version '2.0'");
   expect_error(c.Put("/v2/models/linear/infer", request, "application/json"), 405, "allowed: POST");
+}
+
+// Triton's classification extension: outputs[].parameters.classification = N answers each
+// row's top N as BYTES "value:index:label" (labels from the spec; "value:index" without), in
+// JSON or, asked for, in the binary part (each element length-prefixed).
+TEST_F(Serve, ClassificationExtensionAnswersTopClassesAsStrings) {
+  const auto images = digit_images(2);
+  json data = json::array();
+  for (const auto& im : images) data.push_back(base64(read_file(im.path)));
+  const json input = {{"name", "x"}, {"shape", {images.size()}}, {"datatype", "BYTES"}, {"data", data}};
+  auto raw = post_json("/v2/models/digits/infer", json{{"inputs", {input}}}.dump());
+  ASSERT_TRUE(raw);
+  ASSERT_EQ(raw->status, 200) << raw->body;
+  const auto logits = parse(raw)["outputs"][0]["data"].get<std::vector<float>>();
+  ASSERT_EQ(logits.size(), 20u);
+  // What the answer must hold, from the plain output: the three highest of each row.
+  std::vector<std::string> want;
+  const auto& names = digit_labels();
+  for (size_t row = 0; row < 2; ++row) {
+    std::vector<int> order(10);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return logits[row * 10 + a] > logits[row * 10 + b]; });
+    for (int k = 0; k < 3; ++k) {
+      char value[64];
+      std::snprintf(value, sizeof value, "%f", static_cast<double>(logits[row * 10 + order[k]]));
+      want.push_back(std::string(value) + ":" + std::to_string(order[k]) + ":" + names[order[k]]);
+    }
+  }
+  EXPECT_EQ(want[0].substr(want[0].rfind(':') + 1), images[0].label);
+
+  const json asked = {{"inputs", {input}}, {"outputs", {{{"name", "output0"}, {"parameters", {{"classification", 3}}}}}}};
+  auto res = post_json("/v2/models/digits/infer", asked.dump());
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json out = parse(res)["outputs"][0];
+  EXPECT_EQ(out["datatype"], "BYTES");
+  EXPECT_EQ(out["shape"], (json{2, 3}));
+  EXPECT_EQ(out["data"].get<std::vector<std::string>>(), want);
+
+  json binary = asked;
+  binary["outputs"][0]["parameters"]["binary_data"] = true;
+  auto bin = post_json("/v2/models/digits/infer", binary.dump());
+  ASSERT_TRUE(bin);
+  ASSERT_EQ(bin->status, 200) << bin->body;
+  const size_t head = std::stoul(bin->get_header_value("Inference-Header-Content-Length"));
+  const json header = json::parse(bin->body.substr(0, head));
+  const std::string rest = bin->body.substr(head);
+  EXPECT_EQ(header["outputs"][0]["parameters"]["binary_data_size"], rest.size());
+  std::vector<std::string> elements;
+  for (size_t at = 0; at + 4 <= rest.size();) {
+    uint32_t n = 0;
+    for (int b = 0; b < 4; ++b) n |= static_cast<uint32_t>(static_cast<unsigned char>(rest[at + b])) << (8 * b);
+    elements.push_back(rest.substr(at + 4, n));
+    at += 4 + n;
+  }
+  EXPECT_EQ(elements, want);
+
+  // No labels: "value:index"; equal values keep the lower index first. linear([1, 2, 3, 4]) = [1.5, 1.5, 10].
+  const json linear = {{"inputs", {{{"name", "x"}, {"shape", {1, 4}}, {"datatype", "FP32"}, {"data", {1, 2, 3, 4}}}}},
+                       {"outputs", {{{"name", "output0"}, {"parameters", {{"classification", 5}}}}}}};
+  auto plain = post_json("/v2/models/linear/infer", linear.dump());
+  ASSERT_TRUE(plain);
+  ASSERT_EQ(plain->status, 200) << plain->body;
+  EXPECT_EQ(parse(plain)["outputs"][0]["data"], (json{"10.000000:2", "1.500000:0", "1.500000:1"}));
+  EXPECT_EQ(parse(plain)["outputs"][0]["shape"], (json{1, 3}));
+
+  json zero = linear;
+  zero["outputs"][0]["parameters"]["classification"] = 0;
+  expect_error(post_json("/v2/models/linear/infer", zero.dump()), 400, "'classification' must be a positive integer");
 }
 
 TEST_F(Serve, KeepAliveConnectionServesSeveralRequests) {
