@@ -188,6 +188,23 @@ describe('infer', () => {
     assert.equal(argmax, predictions[0].index);
   });
 
+  test("Triton's classification extension: the top classes as strings", async () => {
+    const { predictions } = await client.predict('digits', png);
+    const image = [{ name: 'x', shape: [1], datatype: 'BYTES', data: [readFileSync(png)] }];
+    // An image input goes binary, and so its outputs, unless an output says binary_data: false.
+    const binary = await client.infer('digits', image, { outputs: [{ name: 'output0', parameters: { classification: 2 } }] });
+    const json = await client.infer('digits', image, {
+      outputs: [{ name: 'output0', parameters: { classification: 2, binary_data: false } }],
+    });
+    assert.deepEqual(json.outputs[0].shape, [1, 2]);
+    assert.equal(json.outputs[0].datatype, 'BYTES');
+    assert.deepEqual(binary.outputs[0].data.map(String), json.outputs[0].data);
+    const [value, index, label] = json.outputs[0].data[0].split(':');
+    assert.equal(Number(index), predictions[0].index);
+    assert.equal(label, predictions[0].label);
+    assert.ok(Number.isFinite(Number(value)));
+  });
+
   test('bad shape: 400', async () => {
     const err = await rejectsWith(client.infer('tiny', [{ name: 'x', shape: [2, 5], data: new Float32Array(10) }]), 400);
     assert.match(err.message, /shape/i);
