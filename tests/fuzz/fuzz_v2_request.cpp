@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   try {
-    ptjs::encode_v2_response("fuzz", request, outputs);
+    ptjs::encode_v2_response("fuzz", request, outputs, {"cat", "dog"});
   } catch (const ptjs::error& e) {
     if (e.code() != ptjs::error_code::invalid_input) __builtin_trap();
   }
