@@ -288,15 +288,22 @@ classified classify(const host_tensor& t, int64_t top, const std::vector<std::st
   const int64_t rows = t.shape[0], classes = t.shape[1], n = std::min(top, classes);
   classified out;
   out.shape = {rows, n};
+  std::vector<double> value(static_cast<size_t>(classes));
   std::vector<int64_t> order(static_cast<size_t>(classes));
   for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < classes; ++c) value[static_cast<size_t>(c)] = t.at(r * classes + c);
+    // NaN ranks below every number (and a comparison with NaN would break the sort's order).
+    const auto rank = [&](int64_t c) {
+      const double v = value[static_cast<size_t>(c)];
+      return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
+    };
     std::iota(order.begin(), order.end(), int64_t{0});
-    const auto value = [&](int64_t c) { return t.at(r * classes + c); };
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return value(a) > value(b); });
+    std::partial_sort(order.begin(), order.begin() + n, order.end(),
+                      [&](int64_t a, int64_t b) { return rank(a) > rank(b) || (rank(a) == rank(b) && a < b); });
     for (int64_t k = 0; k < n; ++k) {
       const int64_t c = order[static_cast<size_t>(k)];
-      char number[64];
-      std::snprintf(number, sizeof number, "%f", value(c));
+      char number[400];  // "%f" of the largest double: 309 digits and 6 decimals
+      std::snprintf(number, sizeof number, "%f", value[static_cast<size_t>(c)]);
       std::string element = std::string(number) + ":" + std::to_string(c);
       if (static_cast<size_t>(c) < labels.size()) element += ":" + labels[static_cast<size_t>(c)];
       out.elements.push_back(std::move(element));
