@@ -1,5 +1,6 @@
-// A loaded TorchScript model. The only header between libtorch and the rest of ptjs:
-// libtorch stays behind the pimpl, so callers compile without its headers.
+// A loaded model, TorchScript or an AOTInductor package (.pt2). The only header between libtorch
+// and the rest of ptjs: libtorch stays behind the pimpl (model.cpp and the backends of
+// model_backend.h), so callers compile without its headers.
 #pragma once
 
 #include <memory>
@@ -26,13 +27,15 @@ struct model_info {
   std::string embedded_spec;             // the extra file "ptjs.yaml", empty when absent
   std::string libtorch_version;
   std::string format;                    // "torchscript" | "aoti" (.pt2 AOTInductor package)
+  std::string platform;                  // KServe v2 metadata: "pytorch_torchscript" | "pytorch_aoti"
 };
 
 class model {
  public:
-  // Loads a TorchScript file (or, when built with libtorch >= 2.6, a .pt2 AOTInductor package)
+  // Loads a TorchScript file or an AOTInductor package (told apart by content, not by name)
   // onto options.device. Throws ptjs::error: not_found / invalid_config with the path, the
-  // device and libtorch's reason (naming both versions when the file is from a newer torch).
+  // device and libtorch's reason (naming both versions when the file is from a newer torch, and
+  // the package's device when it was compiled for another).
   model(const std::string& path, const model_options& options);
   ~model();
   model(const model&) = delete;
@@ -43,28 +46,27 @@ class model {
   // Collates preprocessed samples (all of one shape and type) into one NCHW batch, runs forward
   // under InferenceMode and returns every output as a host tensor named output0, output1, ...
   // (a tuple or list output gives several; a dict gives one per key, in key order).
-  // Thread-compatible: callers serialise calls (one forward thread per model).
+  // Safe to call from several threads at once (lanes), after one first call has returned.
   // Throws ptjs::error(internal) with the model's message when forward fails.
   std::vector<host_tensor> forward_images(const std::vector<const sample*>& batch) const;
 
   // Runs forward with one tensor per forward argument (already batched).
   std::vector<host_tensor> forward_tensors(const std::vector<host_tensor>& inputs) const;
 
-  // On CPU in fp32, the first forward_images call keeps its outputs as a reference and tries
-  // faster equivalents of the module on the same batch (frozen, with channels-last weights and
-  // input; frozen); it and later calls run the first whose outputs match (see model.cpp).
-  // set_optimize(false), before the first forward, keeps the module as loaded.
+  // For TorchScript on CPU in fp32, the first forward call keeps its outputs as a reference and
+  // tries faster equivalents of the module on the same batch (frozen, with channels-last weights
+  // and input; frozen); it and later calls run the first whose outputs match
+  // (torchscript_backend.cpp). set_optimize(false), before the first forward, keeps the module
+  // as loaded.
   void set_optimize(bool optimize);
-  // What the first forward_images call chose: "frozen, channels-last", "frozen" or "as loaded".
-  const std::string& execution_plan() const;
+  // What the first forward call chose: "frozen, channels-last", "frozen", "as loaded", or for a
+  // package "compiled (AOTInductor)".
+  std::string execution_plan() const;
 
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-// Whether this build can load .pt2 AOTInductor packages (libtorch >= 2.6 at build time).
-bool aoti_supported();
 
 // Number of intra-op threads libtorch uses (at::set_num_threads); <= 0 applies the default below.
 void set_torch_threads(int threads);

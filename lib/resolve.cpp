@@ -41,7 +41,7 @@ resolved_model resolve_model(const resolve_options& options, const transform_reg
     out.spec = load_model_spec(options.model);
     out.pipeline_origin = options.model;
     if (out.spec.model_path.empty())
-      throw error(error_code::invalid_config, options.model + ": a model spec needs 'model:' naming the .pt file");
+      throw error(error_code::invalid_config, options.model + ": a model spec needs 'model:' naming the .pt or .pt2 file");
     model_path = out.spec.model_path;
   } else if (!is_file(options.model)) {
     throw error(error_code::not_found, "cannot load model '" + options.model + "': no such file");

@@ -1,18 +1,22 @@
 #!/usr/bin/python3
-"""Model zoo check: torchvision architectures exported as TorchScript (seeded random weights,
-ImageNet preset embedded, Raw outputs), scored by `ptjs run` and by Python (PIL + the preset +
-torch.jit.load) on the same photos; prints, per model, the largest difference over every
-output relative to the largest magnitude, the plan ptjs chose, and the wall time.
+"""Model zoo check: torchvision architectures (seeded random weights, ImageNet preset embedded,
+Raw outputs) exported as TorchScript and/or as AOTInductor packages (.pt2, batch dimension
+dynamic), scored by `ptjs run` and by Python (PIL + the preset + the module: the scripted one
+for TorchScript, the eager one for .pt2) on the same photos; prints, per model and format, the
+largest difference over every output relative to the largest magnitude, the plan ptjs chose,
+and the wall time.
 
 A model fails the check when ptjs exits non-zero, a record has an error, the outputs differ in
-number or shape, or the relative difference is over --tolerance (default 1e-4, the plan's own
-bound). Exit status: the number of models that failed (0: all agree).
+number or shape, or the relative difference is over the tolerance (--tolerance, default 1e-4,
+the TorchScript plan's own bound; --pt2-tolerance, default 1e-3: AOTInductor's generated
+kernels sum in another order than eager PyTorch). Exit status: the number of checks that failed.
 
-  scripts/check_zoo.py                                  # the default list (about 4 minutes)
-  scripts/check_zoo.py --models googlenet squeezenet1_1 --photos 4
-  scripts/check_zoo.py --models all                     # every classification/segmentation model
+  .venv/bin/python scripts/check_zoo.py                     # the default list, both formats
+  scripts/check_zoo.py --models googlenet squeezenet1_1 --photos 4 --formats torchscript
+  .venv/bin/python scripts/check_zoo.py --models all        # every classification/segmentation model
 
-Needs python3-torch, python3-torchvision, python3-pil (scripts/install-deps.sh).
+Runs with the venv's Python (torch 2.13, torchvision 0.28: both formats; scripts/install-deps.sh
+makes it) or Debian's /usr/bin/python3 (torch 1.13: TorchScript only).
 """
 import argparse
 import json
@@ -24,11 +28,15 @@ import time
 import warnings
 
 import torch
-import torchvision
 from PIL import Image
-from torchvision.transforms._presets import ImageClassification
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from torchvision_cpu import import_torchvision  # noqa: E402
+
+torchvision = import_torchvision()
+from torchvision.transforms._presets import ImageClassification  # noqa: E402
+
 ROOT = os.path.dirname(HERE)
 SPEC = """name: {name}
 input: {{type: image, mode: RGB}}
@@ -38,7 +46,8 @@ postprocess:
 """
 DEFAULT = ["resnet50", "efficientnet_b0", "squeezenet1_1", "densenet121", "shufflenet_v2_x1_0", "regnet_y_400mf",
            "mnasnet0_5", "googlenet", "inception_v3", "convnext_tiny", "mobilenet_v2", "swin_t",
-           "lraspp_mobilenet_v3_large"]
+           "vit_b_16", "maxvit_t", "lraspp_mobilenet_v3_large"]
+PT2_SUPPORTED = hasattr(torch, "_inductor") and hasattr(torch._inductor, "aoti_compile_and_package")
 SEGMENTATION = ["lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "fcn_resnet50", "deeplabv3_resnet50"]
 
 
@@ -61,16 +70,29 @@ def tensors(value):
     raise TypeError(f"unexpected output {type(value)}")
 
 
-def check(arch, photos, ptjs, folder, tolerance):
-    crop, resize = (299, 342) if arch == "inception_v3" else (224, 256)
+def export(arch, fmt, folder, spec, crop):
+    """-> (path of the exported file, the module Python scores with)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = build(arch)
-        scripted = torch.jit.script(net)
-    path = os.path.join(folder, arch + ".pt")
-    torch.jit.save(scripted, path, _extra_files={"ptjs.yaml": SPEC.format(name=arch, crop=crop, resize=resize)})
+        if fmt == "torchscript":
+            path = os.path.join(folder, arch + ".pt")
+            torch.jit.save(torch.jit.script(net), path, _extra_files={"ptjs.yaml": spec})
+            return path, torch.jit.load(path)
+        path = os.path.join(folder, arch + ".pt2")
+        x = torch.rand(2, 3, crop, crop)
+        program = torch.export.export(net, (x,), dynamic_shapes=({0: torch.export.Dim("batch", min=1)},))
+        torch._inductor.aoti_compile_and_package(program, package_path=path,
+                                                  inductor_configs={"aot_inductor.metadata": {"ptjs.yaml": spec}})
+        return path, net
+
+
+def check(arch, fmt, photos, ptjs, folder, tolerance):
+    crop, resize = (299, 342) if arch == "inception_v3" else (224, 256)
+    exported = time.monotonic()
+    path, loaded = export(arch, fmt, folder, SPEC.format(name=arch, crop=crop, resize=resize), crop)
+    exported = time.monotonic() - exported
     preset = ImageClassification(crop_size=crop, resize_size=resize)
-    loaded = torch.jit.load(path)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference = [tensors(loaded(preset(Image.open(p).convert("RGB")).unsqueeze(0))) for p in photos]
@@ -99,7 +121,8 @@ def check(arch, photos, ptjs, folder, tolerance):
             scale = max(want.abs().max().item(), 1e-30)
             worst = max(worst, ((got - want).abs().max() / scale).item())
     ok = worst <= tolerance
-    return ok, f"max |ptjs - python| / max |python| {worst:.1e}, {len(photos)} photos in {took:.1f} s, runs {plan}"
+    return ok, (f"max |ptjs - python| / max |python| {worst:.1e}, {len(photos)} photos in {took:.1f} s, runs {plan}"
+                f" (exported in {exported:.0f} s)")
 
 
 def main():
@@ -108,7 +131,10 @@ def main():
     ap.add_argument("--ptjs", default=os.environ.get("PTJS_BIN", os.path.join(ROOT, "build", "apps", "ptjs", "ptjs")))
     ap.add_argument("--models", nargs="+", default=DEFAULT, help="torchvision names, or 'all'")
     ap.add_argument("--photos", type=int, default=3, help="photos scored per model (default 3)")
-    ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--formats", nargs="+", choices=("torchscript", "pt2"),
+                    default=["torchscript", "pt2"] if PT2_SUPPORTED else ["torchscript"])
+    ap.add_argument("--tolerance", type=float, default=1e-4, help="for TorchScript")
+    ap.add_argument("--pt2-tolerance", type=float, default=1e-3, help="for AOTInductor packages")
     ap.add_argument("--no-skip", action="store_true", help="a model that cannot be built or scripted fails too")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -121,16 +147,19 @@ def main():
                         str(args.photos)], check=True, capture_output=True)
         photos = sorted(os.path.join(photo_dir, f) for f in os.listdir(photo_dir))[:args.photos]
         failed = 0
+        print(f"torch {torch.__version__}, torchvision {torchvision.__version__}, {args.ptjs}", flush=True)
         for arch in models:
-            try:
-                ok, what = check(arch, photos, args.ptjs, tmp, args.tolerance)
-            except Exception as e:  # an architecture TorchScript cannot script is not ptjs's failure
-                print(f"{arch:32s} {'FAIL' if args.no_skip else 'skip'} {type(e).__name__}: "
-                      f"{(str(e).splitlines() or [''])[0][:100]}", flush=True)
-                failed += 1 if args.no_skip else 0
-                continue
-            failed += 0 if ok else 1
-            print(f"{arch:32s} {'ok  ' if ok else 'FAIL'} {what}", flush=True)
+            for fmt in args.formats:
+                tolerance = args.pt2_tolerance if fmt == "pt2" else args.tolerance
+                try:
+                    ok, what = check(arch, fmt, photos, args.ptjs, tmp, tolerance)
+                except Exception as e:  # an architecture Python cannot export is not ptjs's failure
+                    print(f"{arch:30s} {fmt:11s} {'FAIL' if args.no_skip else 'skip'} {type(e).__name__}: "
+                          f"{(str(e).strip().splitlines() or [''])[0][:100]}", flush=True)
+                    failed += 1 if args.no_skip else 0
+                    continue
+                failed += 0 if ok else 1
+                print(f"{arch:30s} {fmt:11s} {'ok  ' if ok else 'FAIL'} {what}", flush=True)
     return failed
 
 

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install the Debian 12 packages ptjs needs, with apt-get. Idempotent and quiet when
-# everything is already present (checked with dpkg-query; apt-get runs only if needed).
+# Install what ptjs needs: the Debian 12 packages, with apt-get, and the Python venv that holds
+# libtorch 2.13 (the default build's, inside the PyTorch wheel). Idempotent and quiet when
+# everything is already present (checked with dpkg-query and the venv's own torch).
 #
 # usage: scripts/install-deps.sh [--with-bench] [--all] [--dry-run]
 #   default       build + every test scripts/test.sh runs (unit/CLI/HTTP/node/parity, the
@@ -11,6 +12,11 @@
 #   --all         every group
 #   --dry-run     print what would be installed, install nothing
 # Works as root (CI, containers) or as a user with sudo.
+#
+# The venv: $PTJS_VENV (default <checkout>/.venv, git-ignored), made with $PTJS_VENV_PYTHON
+# (default python3, which must be CPython 3.11 for the local wheel), holds torch==2.13.0 (CPU
+# build; its libtorch is what CMake builds against), torchvision 0.28.0 (the model definitions
+# and transforms that export .pt2 packages and serve as today's reference), Pillow, NumPy, PyYAML.
 set -eu
 
 BASE="build-essential cmake pkg-config ccache git ca-certificates curl
@@ -63,13 +69,31 @@ for p in $wanted; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = installed ] || missing="$missing $p"
 done
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="${PTJS_VENV:-$root/.venv}"
+# The venv is wanted when it is missing or its torch is not the one pinned here.
+venv_ok() { "$venv/bin/python" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; }
+make_venv() {
+  venv_ok && return 0
+  echo "install-deps: making the venv $venv (torch 2.13.0 CPU, torchvision 0.28.0)" >&2
+  [ "$dry" = 1 ] && return 0
+  "${PTJS_VENV_PYTHON:-python3}" -m venv "$venv"
+  # Exact pins: a range would let pip take a CUDA build of torch (several GB) instead of the
+  # CPU wheel. torchvision 0.28.0 is the release for torch 2.13; see scripts/torchvision_models.py
+  # for why its compiled operators do not load beside the CPU torch and what that leaves out.
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    torch==2.13.0 torchvision==0.28.0 pillow numpy pyyaml 2>&1 | grep -v "^WARNING: Location" >&2 || true
+  venv_ok || { echo "install-deps: the venv $venv has no torch 2.13.0" >&2; exit 1; }
+}
+
 if [ -z "$missing" ]; then
   check_node
+  make_venv
   exit 0
 fi
 
 echo "install-deps: installing:$missing" >&2
-[ "$dry" = 1 ] && exit 0
+[ "$dry" = 1 ] && { make_venv; exit 0; }
 
 if [ "$(id -u)" = 0 ]; then
   SUDO=""
@@ -86,4 +110,5 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 check_node
+make_venv
 echo "install-deps: done" >&2

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Export a PyTorch model and its torchvision eval transforms as one TorchScript file for ptjs.
+"""Export a PyTorch model and its torchvision eval transforms as one file for ptjs: TorchScript
+(.pt, the default) or an AOTInductor package (.pt2, --format pt2, torch >= 2.6).
 
 From a training script (scripts/ on sys.path, or this file copied next to it):
 
@@ -15,6 +16,11 @@ checks the compiled module against the eager one; saves it with the spec embedde
 TorchScript extra file `ptjs.yaml`; then runs `ptjs preprocess` on a sample image and compares
 its tensor with the transforms' output in Python: any difference is an error.
 
+With --format pt2 the model goes through torch.export (its batch dimension dynamic) and
+torch._inductor.aoti_compile_and_package for the CPU, the spec embedded as the package's
+metadata `ptjs.yaml` (and the forward's argument names as `ptjs.input_names`); the package is
+checked against the eager model on batches of 2 and 3, then the same preprocess check runs.
+
 Command line (pkg.mod:name is imported from the current directory or PYTHONPATH; a name that
 is a function or class is called with no arguments; --model may also be a TorchScript .pt):
 
@@ -23,8 +29,12 @@ is a function or class is called with no arguments; --model may also be a TorchS
   scripts/ptjs_export.py --model torchvision.models:resnet18 \\
       --transforms torchvision.models:ResNet18_Weights.DEFAULT.transforms --out resnet18.pt
 
+  .venv/bin/python scripts/ptjs_export.py --format pt2 --model torchvision.models:resnet18 \
+      --transforms torchvision.models:ResNet18_Weights.DEFAULT.transforms --out resnet18.pt2
+
 Exit status: 0 exported and verified; 1 export or parity check failed; 2 usage error.
-Run with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14, Pillow 9.4).
+Runs with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14, Pillow 9.4; TorchScript only)
+or the venv's .venv/bin/python (torch 2.13, torchvision 0.28; both formats).
 """
 import argparse
 import importlib
@@ -33,13 +43,20 @@ import subprocess
 import sys
 import tempfile
 
+import inspect
+
 import numpy as np
 import torch
 import yaml
 from PIL import Image
 from torch import nn
-from torchvision import transforms as T
-from torchvision.transforms import _presets
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torchvision_cpu import import_torchvision  # noqa: E402
+
+import_torchvision()
+from torchvision import transforms as T  # noqa: E402
+from torchvision.transforms import _presets  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_PTJS = os.path.join(os.path.dirname(HERE), "build", "apps", "ptjs", "ptjs")
@@ -217,6 +234,45 @@ def compile_model(model, example, log):
     return compiled, how
 
 
+def compile_package(model, example, out, spec, log):
+    """Writes the AOTInductor package `out` for the CPU, its batch dimension dynamic, with the
+    spec and the forward's argument names as metadata; checks it against the eager model on
+    batches of 2 and 3. -> max abs difference seen."""
+    if not hasattr(torch._inductor, "aoti_compile_and_package"):
+        raise ExportError(f"--format pt2 needs torch >= 2.6 (this is {torch.__version__}): run this script with "
+                          "the venv's Python, .venv/bin/python")
+    if isinstance(model, torch.jit.ScriptModule):
+        raise ExportError("--format pt2 needs the nn.Module, not a TorchScript module")
+    model = model.eval()
+    names = [n for n in inspect.signature(model.forward).parameters]
+    if len(names) != 1:
+        raise ExportError(f"--format pt2 exports models with one input; forward takes {names}")
+    two = torch.cat([example, example.flip(-1)])  # a batch of 2: a batch of 1 would be specialised
+    batch = torch.export.Dim("batch", min=1)
+    try:
+        program = torch.export.export(model, (two,), dynamic_shapes={names[0]: {0: batch}})
+    except Exception as e:  # noqa: BLE001 - reported with the first line of torch's reason
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ExportError(f"torch.export failed: {first}") from e
+    metadata = {"ptjs.yaml": spec, "ptjs.input_names": ",".join(names)}
+    torch._inductor.aoti_compile_and_package(program, package_path=out,
+                                              inductor_configs={"aot_inductor.metadata": metadata})
+    package = torch._inductor.aoti_load_package(out)
+    largest = 0.0
+    for x in (two, torch.cat([two, example.flip(-2)])):
+        with torch.no_grad():
+            want, got = _tensors(model(x)), _tensors(package(x))
+        for w, g in zip(want, got):
+            diff = (w.float() - g.float()).abs().max().item() if w.numel() else 0.0
+            scale = max(1.0, w.float().abs().max().item()) if w.numel() else 1.0
+            if w.shape != g.shape or diff > 1e-3 * scale:
+                raise ExportError(f"the AOTInductor package gives different outputs from the eager model on a batch "
+                                  f"of {x.shape[0]} (shapes {list(w.shape)} / {list(g.shape)}, max abs diff {diff:.3g})")
+            largest = max(largest, diff)
+    log(f"the package matches the eager model on batches of 2 and 3 (max abs diff {largest:.3g})")
+    return largest
+
+
 def _tensors(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
@@ -260,10 +316,11 @@ def _sample_image(tmp):
 
 
 def export(model, transforms, out, labels=None, sample=None, mode="RGB", name=None, topk=5,
-           postprocess="softmax", ptjs=None, verify=True, tolerance=0.0, log=None):
-    """Writes `out` (TorchScript with ptjs.yaml embedded) and verifies it. Returns a dict:
-    path, spec (YAML text), compiled ('script' | 'trace' | 'loaded'), max_abs_diff (None
-    without verify), sample, notes. Raises UnsupportedTransform / ExportError.
+           postprocess="softmax", ptjs=None, verify=True, tolerance=0.0, log=None, format="torchscript"):
+    """Writes `out` (TorchScript with ptjs.yaml embedded, or with format='pt2' an AOTInductor
+    package with it as metadata) and verifies it. Returns a dict: path, spec (YAML text),
+    compiled ('script' | 'trace' | 'loaded' | 'aoti'), max_abs_diff (None without verify),
+    sample, notes. Raises UnsupportedTransform / ExportError.
 
     model: nn.Module, TorchScript module, or the path of a TorchScript file.
     transforms: a torchvision Compose, list of transforms, or preset (weights.transforms()).
@@ -273,6 +330,8 @@ def export(model, transforms, out, labels=None, sample=None, mode="RGB", name=No
     log = log or (lambda msg: print(f"ptjs_export: {msg}", file=sys.stderr))
     if mode not in ("RGB", "L"):
         raise ExportError(f"mode must be RGB or L, got {mode!r}")
+    if format not in ("torchscript", "pt2"):
+        raise ExportError(f"format must be torchscript or pt2, got {format!r}")
     if isinstance(model, str):
         model = torch.jit.load(model, map_location="cpu")
     if isinstance(labels, str):
@@ -294,14 +353,17 @@ def export(model, transforms, out, labels=None, sample=None, mode="RGB", name=No
             raise ExportError("the transforms do not return a tensor")
         example = example.unsqueeze(0)
         try:
-            compiled, how = compile_model(model, example, log)
+            if format == "pt2":
+                compiled, how = model.eval(), "aoti"
+            else:
+                compiled, how = compile_model(model, example, log)
+            with torch.no_grad():
+                first = _tensors(compiled(example))[0]
         except ExportError:
             raise
         except Exception as e:  # noqa: BLE001 - the model refuses its own preprocessed input
             raise ExportError(f"the model fails on the transformed sample (shape {list(example.shape)}): "
                               f"{type(e).__name__}: {e}") from e
-        with torch.no_grad():
-            first = _tensors(compiled(example))[0]
         if postprocess == "raw" or first.dim() != 2:
             if postprocess != "raw":
                 log(f"the model's first output has shape {list(first.shape)}, not [N, classes]: postprocess Raw")
@@ -315,9 +377,13 @@ def export(model, transforms, out, labels=None, sample=None, mode="RGB", name=No
         name = name or os.path.splitext(os.path.basename(out))[0]
         text = spec_text(name, mode, preprocess, post, labels)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        torch.jit.save(compiled, out, _extra_files={"ptjs.yaml": text})
-        how_text = {"script": "torch.jit.script", "trace": "torch.jit.trace", "loaded": "already TorchScript"}[how]
-        log(f"wrote {out} ({how_text}, ptjs.yaml embedded)")
+        if format == "pt2":
+            compile_package(compiled, example, out, text, log)
+            log(f"wrote {out} (AOTInductor package for the CPU, ptjs.yaml in its metadata)")
+        else:
+            torch.jit.save(compiled, out, _extra_files={"ptjs.yaml": text})
+            how_text = {"script": "torch.jit.script", "trace": "torch.jit.trace", "loaded": "already TorchScript"}[how]
+            log(f"wrote {out} ({how_text}, ptjs.yaml embedded)")
         diff = None
         if verify:
             binary = ptjs or os.environ.get("PTJS_BIN") or DEFAULT_PTJS
@@ -358,7 +424,9 @@ def main(argv=None):
     ap.add_argument("--transforms", required=True,
                     help="MODULE:NAME of the eval transforms: a Compose, a preset, or a function returning one")
     ap.add_argument("--labels", help="class names, one per line (embedded in the spec)")
-    ap.add_argument("--out", required=True, help="TorchScript file to write")
+    ap.add_argument("--out", required=True, help="file to write (.pt for TorchScript, .pt2 for a package)")
+    ap.add_argument("--format", choices=("torchscript", "pt2"), default="torchscript",
+                    help="TorchScript (default) or an AOTInductor package (torch >= 2.6)")
     ap.add_argument("--sample", help="image for the parity check (default: a photo from python3-skimage)")
     ap.add_argument("--mode", choices=("RGB", "L"), default="RGB",
                     help="PIL mode images are converted to before the transforms (default RGB)")
@@ -380,7 +448,7 @@ def main(argv=None):
         transforms = resolve(args.transforms, "transforms")
         result = export(model, transforms, args.out, labels=args.labels, sample=args.sample, mode=args.mode,
                         name=args.name, topk=args.topk, postprocess=args.postprocess, ptjs=args.ptjs,
-                        verify=not args.no_verify, tolerance=args.tolerance)
+                        verify=not args.no_verify, tolerance=args.tolerance, format=args.format)
     except ExportError as e:
         print(f"ptjs_export: error: {e}", file=sys.stderr)
         return 1

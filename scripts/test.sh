@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing, build with warnings as errors, run every test, then
-# the sanitizer stage: ASan + UBSan over the unit, HTTP, CLI and bad-input tests, and TSan over
-# the server and batcher tests (scripts/sanitize.sh --ci, build-asan/ and build-tsan/).
+# README command 2: install what is missing, build with warnings as errors (libtorch 2.13 from the
+# venv), run every test; then the second build, Debian's libtorch 1.13 (build-debian/), and its
+# unit, transforms, CLI and parity tests; then the sanitizer stage: ASan + UBSan over the unit,
+# HTTP, CLI and bad-input tests, and TSan over the server and batcher tests (scripts/sanitize.sh
+# --ci, build-asan/ and build-tsan/). PTJS_SKIP_DEBIAN_BUILD=1 skips the second build.
 # PTJS_SKIP_SANITIZERS=1 skips that stage (quick local runs; CI always runs it).
 # Arguments go to the first ctest (e.g. -R cli). Exit 0 only when every stage passed.
 set -euo pipefail
@@ -15,6 +17,21 @@ t0=$(date +%s)
 failed=()
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@" || failed+=(tests)
 echo "test.sh: tests in $(( $(date +%s) - t0 )) s" >&2
+
+if [ "${PTJS_SKIP_DEBIAN_BUILD:-0}" = 1 ]; then
+  echo "test.sh: PTJS_SKIP_DEBIAN_BUILD=1: the libtorch 1.13 build skipped" >&2
+else
+  t=$(date +%s)
+  debian_build="${PTJS_DEBIAN_BUILD_DIR:-$root/build-debian}"
+  if PTJS_BUILD_DIR="$debian_build" PTJS_BUILD_TARGETS="ptjs ptjs_transforms_tests test_image_io test_core" \
+       "$root/scripts/build.sh" -DPTJS_LIBTORCH=system -DPTJS_WERROR=ON -DPTJS_BUILD_TESTS=ON; then
+    ctest --test-dir "$debian_build" --output-on-failure -j "$(nproc)" \
+      -R '^(transforms\.|image_io|core\.|cli|parity)' || failed+=(debian-libtorch)
+  else
+    failed+=(debian-libtorch-build)
+  fi
+  echo "test.sh: libtorch 1.13 build and tests in $(( $(date +%s) - t )) s" >&2
+fi
 
 if [ "${PTJS_SKIP_SANITIZERS:-0}" = 1 ]; then
   echo "test.sh: PTJS_SKIP_SANITIZERS=1: sanitizer stage skipped" >&2

@@ -18,6 +18,7 @@ int run_info(const info_options& o) {
     const auto resolved = resolve_model({o.model, "", o.device}, builtin_registry(), nullptr);
     const auto& info = resolved.net->info();
     std::cout << "file: " << info.path << "\n"
+              << "format: " << info.format << " (" << info.platform << ")\n"
               << "libtorch: " << info.libtorch_version << "\n"
               << "methods:";
     for (const auto& m : info.methods) std::cout << " " << m;
@@ -37,7 +38,7 @@ int run_info(const info_options& o) {
 void setup_info(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<info_options>();
   auto* cmd = app.add_subcommand("info", "Show a model's methods, forward signature, embedded spec and expected input");
-  cmd->add_option("--model,-m", opts->model, "TorchScript .pt or model spec .yaml")->required();
+  cmd->add_option("--model,-m", opts->model, "TorchScript .pt, AOTInductor package .pt2, or model spec .yaml")->required();
   cmd->add_option("--device", opts->device, "cpu, cuda or cuda:N");
   cmd->callback([opts, &exit_code] { exit_code = run_info(*opts); });
 }

@@ -51,7 +51,7 @@ int run_preprocess(const preprocess_options& o) {
 void setup_preprocess(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<preprocess_options>();
   auto* cmd = app.add_subcommand("preprocess", "Write the exact float32 tensor (C,H,W) the model would receive, as .npy");
-  auto* model = cmd->add_option("--model,-m", opts->model, "TorchScript .pt or model spec .yaml");
+  auto* model = cmd->add_option("--model,-m", opts->model, "TorchScript .pt, AOTInductor package .pt2, or model spec .yaml");
   auto* pipe = cmd->add_option("--pipeline", opts->pipeline, "Pipeline YAML");
   model->excludes(pipe);
   cmd->add_option("--input,-i", opts->input, "Image file")->required();

@@ -10,7 +10,7 @@ void setup_run(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<run_options>();
   auto shard = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("run", "Score image files in batch; one record per input, in input order");
-  cmd->add_option("--model,-m", opts->model, "TorchScript .pt or model spec .yaml")->required();
+  cmd->add_option("--model,-m", opts->model, "TorchScript .pt, AOTInductor package .pt2, or model spec .yaml")->required();
   cmd->add_option("--pipeline", opts->pipeline, "Pipeline YAML overriding the model's own");
   cmd->add_option("--input,-i", opts->inputs, "Files, folders (recursive, sorted) or - for a list on stdin")->required();
   cmd->add_option("--output,-o", opts->output, "Write records here instead of stdout (- is stdout)");

@@ -20,7 +20,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
   auto config = std::make_shared<std::string>();
   auto device = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("serve", "Serve models over HTTP (KServe v2 and TorchServe-compatible endpoints)");
-  cmd->add_option("--model,-m", *models, "[NAME=]M: a TorchScript .pt or model spec .yaml; repeat for several models");
+  cmd->add_option("--model,-m", *models, "[NAME=]M: a TorchScript .pt, AOTInductor package .pt2 or model spec .yaml; repeat for several models");
   cmd->add_option("--config", *config, "server.yaml with these settings and a models: list (flags override it)");
   auto* host = cmd->add_option("--host", flags->host, "Address to bind (default 127.0.0.1: this machine only)");
   auto* port = cmd->add_option("--port,-p", flags->port, "Port (default 8080; 0 picks a free one)")->check(CLI::Range(0, 65535));
@@ -42,7 +42,10 @@ void setup_serve(CLI::App& app, int& exit_code) {
   auto* threads = cmd->add_option("--threads", flags->torch_threads, "libtorch threads per forward (default: 1 per lane; with one lane, every core)")
                       ->check(CLI::NonNegativeNumber);
   auto* device_flag = cmd->add_option("--device", *device, "cpu, cuda or cuda:N, for every model (default: each model's own, else cpu)");
-  auto* no_optimize = cmd->add_flag("--no-optimize", "Run models as loaded, not frozen or channels-last (spec optimize: false)");
+  // A named const string: with a string literal, C++20's parenthesised aggregate initialisation
+  // makes CLI11 2.3's add_flag(name, T& count) overload match too, and the call is ambiguous.
+  const std::string no_optimize_help = "Run models as loaded, not frozen or channels-last (spec optimize: false)";
+  auto* no_optimize = cmd->add_flag("--no-optimize", no_optimize_help);
   auto* body = cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body, else 413 (default 64 MiB)")
                    ->check(CLI::PositiveNumber);
   auto* pixels = cmd->add_option("--max-image-pixels", flags->max_image_pixels, "Largest image (width x height), else 413 (default 40000000)")

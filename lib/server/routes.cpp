@@ -13,9 +13,6 @@
 namespace ptjs {
 namespace {
 
-// Each model's one version: what metadata lists, infer answers (v2_codec) and versioned paths take.
-const std::string model_version = "1";
-
 // Peak memory of decoding one image, per pixel: OpenCV's decoded BGR(A) buffer and the RGB
 // copy ptjs converts it to (measured: 16 concurrent 36-megapixel PNGs peaked at 5.5 bytes a
 // pixel over the idle server).
@@ -338,7 +335,7 @@ http_response service::model_metadata(call& c) {
   const auto m = find_model(c.model);
   const json out = {{"name", m->name()},
                     {"versions", {model_version}},
-                    {"platform", "pytorch_torchscript"},
+                    {"platform", m->net().info().platform},
                     {"inputs", meta_json(m->inputs())},
                     {"outputs", meta_json(m->outputs())}};
   return json_response(200, out.dump());

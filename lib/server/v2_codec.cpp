@@ -337,7 +337,7 @@ v2_encoded encode_v2_response(const std::string& model_name, const v2_request& r
   }
   v2_encoded out;
   std::string binary;
-  std::string text = "{\"model_name\":" + json_quote(model_name) + ",\"model_version\":\"1\"";
+  std::string text = "{\"model_name\":" + json_quote(model_name) + ",\"model_version\":" + json_quote(model_version);
   if (!request.id.empty()) text += ",\"id\":" + json_quote(request.id);
   text += ",\"outputs\":[";
   for (size_t i = 0; i < chosen.size(); ++i) {

@@ -34,6 +34,9 @@ struct v2_input {
   bool from_binary = false;         // the data came in the binary part (BYTES: raw, not base64)
 };
 
+// Each served model's one version: metadata lists it, responses carry it, versioned paths take it.
+inline const std::string model_version = "1";
+
 struct v2_requested_output {
   std::string name;
   bool binary = false;

@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """Start-up of `ptjs serve`: launch to /v2/health/ready 200 with mobilenet_v3_small (seeded
 random weights, ImageNet preset embedded), and `ptjs --version` (the process's own floor:
-loading libtorch and its libraries), each with the build's stand-in libraries
-(PTJS_SLIM_LIBS, scripts/slim_libs.py) and without them (the same binary started through the
-dynamic loader with --inhibit-rpath "", so every library Debian's libtorch and OpenCV link is
-loaded; this works only for a ptjs whose own libraries are system ones, as in build/). Rounds alternate the two, the median counts. Readiness is polled every 5 ms on a new
-connection; resident memory (VmRSS) is read at ready. Prints one table.
+loading libtorch and its libraries), for one or more ptjs binaries side by side (by default the
+default build, libtorch 2.13, and build-debian/, Debian's libtorch 1.13, when it exists).
+Rounds alternate the binaries, the median counts. Readiness is polled every 5 ms on a new
+connection; resident memory (VmRSS) is read at ready. Prints one table; the ratio column is
+the first binary over the second.
 
-  scripts/bench/startup_bench.py [--ptjs build/apps/ptjs/ptjs] [--rounds 5]
+  scripts/bench/startup_bench.py [--ptjs build/apps/ptjs/ptjs --ptjs build-debian/apps/ptjs/ptjs] [--rounds 5]
 The serve benchmark (serve_bench.sh) compares start-up with Flask + gunicorn.
 """
 import argparse
@@ -23,7 +23,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-LOADER = "/lib64/ld-linux-x86-64.so.2"
 
 
 def ready_seconds(cmd, model):
@@ -78,13 +77,20 @@ def count_libraries(cmd):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ptjs", default=os.environ.get("PTJS_BIN", os.path.join(ROOT, "build", "apps", "ptjs", "ptjs")))
+    ap.add_argument("--ptjs", action="append", help="a ptjs binary (repeat to compare several)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--python", default=os.environ.get("PTJS_PYTHON", "/usr/bin/python3"))
     args = ap.parse_args()
-    ptjs = os.path.abspath(args.ptjs)
-    # "": the loader names the main program "" when it applies --inhibit-rpath
-    variants = {"stand-ins": [ptjs], "all libraries": [LOADER, "--inhibit-rpath", "", ptjs]}
+    binaries = args.ptjs or [p for p in (os.path.join(ROOT, "build", "apps", "ptjs", "ptjs"),
+                                         os.path.join(ROOT, "build-debian", "apps", "ptjs", "ptjs"))
+                             if os.path.exists(p)]
+    variants = {}
+    for path in binaries:
+        path = os.path.abspath(path)
+        version = subprocess.run([path, "info", "--model", os.path.join(ROOT, "configs", "digits", "model.pt")],
+                                 capture_output=True, text=True).stdout
+        m = re.search(r"^libtorch: (\S+)", version, re.M)
+        variants[f"libtorch {m.group(1) if m else '?'}"] = [path]
     with tempfile.TemporaryDirectory(prefix="ptjs-startup-bench-") as tmp:
         model = os.path.join(tmp, "mobilenet.pt")
         subprocess.run([args.python, os.path.join(ROOT, "scripts", "export_torchvision.py"), "--arch",
@@ -99,21 +105,23 @@ def main():
                 results[name]["rss"].append(rss)
                 results[name]["version"].append(version_seconds(cmd))
         libs = {name: count_libraries(cmd) for name, cmd in variants.items()}
+    names = list(variants)
     print(f"ptjs serve start-up, mobilenet_v3_small, {os.cpu_count()} cores, median of {args.rounds} (min-max)")
-    print(f"{'':34}{'stand-ins':>22}{'all libraries':>22}{'ratio':>8}")
+    print(f"{'':34}" + "".join(f"{n:>22}" for n in names) + (f"{'ratio':>8}" if len(names) > 1 else ""))
 
     def row(label, key, fmt):
         cells, medians = [], []
-        for name in variants:
+        for name in names:
             v = results[name][key]
             medians.append(statistics.median(v))
             cells.append(f"{fmt.format(medians[-1])} ({fmt.format(min(v))}-{fmt.format(max(v))})")
-        print(f"{label:34}{cells[0]:>22}{cells[1]:>22}{medians[0] / medians[1]:>8.2f}")
+        ratio = f"{medians[0] / medians[1]:>8.2f}" if len(names) > 1 else ""
+        print(f"{label:34}" + "".join(f"{c:>22}" for c in cells) + ratio)
 
     row("launch -> ready (s)", "ready", "{:.2f}")
     row("ptjs --version (s)", "version", "{:.2f}")
     row("VmRSS at ready (MiB)", "rss", "{:.0f}")
-    print(f"{'shared libraries loaded':34}{libs['stand-ins']:>22}{libs['all libraries']:>22}")
+    print(f"{'shared libraries loaded':34}" + "".join(f"{libs[n]:>22}" for n in names))
     return 0
 
 

@@ -16,8 +16,8 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import elfstub  # noqa: E402  (scripts/elfstub.py: the stand-in writer, shared with scripts/slim_libs.py)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import elfstub  # noqa: E402  (scripts/gpu/elfstub.py: the stand-in writer)
 
 LIBDIR = "/lib/x86_64-linux-gnu"
 DEV_PACKAGES = [
