@@ -54,6 +54,17 @@ std::vector<std::string> split_names(const std::string& text) {
   return names;
 }
 
+// By default torch.export assumes a dynamic dimension is at least 2, and the compiled code
+// checks it: such a package refuses a batch of 1. Say how to export it.
+std::string with_hint(const std::string& reason) {
+  if (reason.find("dim value is too small") == std::string::npos || reason.find(">= 2") == std::string::npos)
+    return reason;
+  return reason + " (the package's batch dimension starts at 2, torch.export's default: export it "
+                  "inside torch.fx.experimental._config.patch(backed_size_oblivious=True) and compile it "
+                  "with inductor_configs={'aot_inductor.check_lowerbound': False}, as "
+                  "scripts/ptjs_export.py --format pt2 does, or send batches of at least 2)";
+}
+
 class aoti_backend final : public model_backend {
  public:
   aoti_backend(const std::string& path, const backend_settings& settings) : path_(path), settings_(settings) {
@@ -112,9 +123,9 @@ class aoti_backend final : public model_backend {
       c10::InferenceMode guard;
       for (const auto& t : held.loader->run(inputs)) out.push_back(to_host(t, "output" + std::to_string(out.size())));
     } catch (const c10::Error& e) {
-      throw error(error_code::internal, "model forward failed: " + first_line(e.what_without_backtrace()));
+      throw error(error_code::internal, "model forward failed: " + with_hint(first_line(e.what_without_backtrace())));
     } catch (const std::exception& e) {
-      throw error(error_code::internal, std::string("model forward failed: ") + first_line(e.what()));
+      throw error(error_code::internal, "model forward failed: " + with_hint(first_line(e.what())));
     }
     if (out.empty()) throw error(error_code::internal, "the model returned no tensor");
     return out;

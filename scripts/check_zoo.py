@@ -37,6 +37,8 @@ from torchvision_cpu import import_torchvision  # noqa: E402
 torchvision = import_torchvision()
 from torchvision.transforms._presets import ImageClassification  # noqa: E402
 
+import ptjs_export  # noqa: E402
+
 ROOT = os.path.dirname(HERE)
 SPEC = """name: {name}
 input: {{type: image, mode: RGB}}
@@ -80,10 +82,10 @@ def export(arch, fmt, folder, spec, crop):
             torch.jit.save(torch.jit.script(net), path, _extra_files={"ptjs.yaml": spec})
             return path, torch.jit.load(path)
         path = os.path.join(folder, arch + ".pt2")
-        x = torch.rand(2, 3, crop, crop)
-        program = torch.export.export(net, (x,), dynamic_shapes=({0: torch.export.Dim("batch", min=1)},))
+        program = ptjs_export.export_dynamic_batch(net, torch.rand(2, 3, crop, crop), "x")
         torch._inductor.aoti_compile_and_package(program, package_path=path,
-                                                  inductor_configs={"aot_inductor.metadata": {"ptjs.yaml": spec}})
+                                                  inductor_configs={"aot_inductor.metadata": {"ptjs.yaml": spec},
+                                                                    **ptjs_export.BATCH_OF_ONE})
         return path, net
 
 

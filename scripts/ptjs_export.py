@@ -234,10 +234,25 @@ def compile_model(model, example, log):
     return compiled, how
 
 
+# The compiled code's own input check still asks for a dynamic size of at least 2 unless told
+# not to; the size-oblivious trace above is what makes a batch of 1 valid (checked below).
+BATCH_OF_ONE = {"aot_inductor.check_lowerbound": False}
+
+
+def export_dynamic_batch(model, example, name):
+    """torch.export with the first dimension of input `name` dynamic, from 1 up. Traced
+    size-oblivious (backed_size_oblivious): by default torch.export assumes a dynamic size is at
+    least 2, and the compiled code may then be wrong for a batch of 1. Compile the result with
+    BATCH_OF_ONE among the inductor configs, else its input check refuses a batch of 1."""
+    from torch.fx.experimental import _config as fx_config
+    with fx_config.patch(backed_size_oblivious=True):
+        return torch.export.export(model, (example,), dynamic_shapes={name: {0: torch.export.Dim("batch", min=1)}})
+
+
 def compile_package(model, example, out, spec, log):
     """Writes the AOTInductor package `out` for the CPU, its batch dimension dynamic, with the
     spec and the forward's argument names as metadata; checks it against the eager model on
-    batches of 2 and 3. -> max abs difference seen."""
+    batches of 1, 2 and 3. -> max abs difference seen."""
     if not hasattr(torch._inductor, "aoti_compile_and_package"):
         raise ExportError(f"--format pt2 needs torch >= 2.6 (this is {torch.__version__}): run this script with "
                           "the venv's Python, .venv/bin/python")
@@ -247,19 +262,21 @@ def compile_package(model, example, out, spec, log):
     names = [n for n in inspect.signature(model.forward).parameters]
     if len(names) != 1:
         raise ExportError(f"--format pt2 exports models with one input; forward takes {names}")
+    # The transforms' tensor can be channels-last in memory (ToTensor permutes HWC); the package
+    # is compiled for, and checked on, the contiguous NCHW batches ptjs sends.
+    example = example.contiguous()
     two = torch.cat([example, example.flip(-1)])  # a batch of 2: a batch of 1 would be specialised
-    batch = torch.export.Dim("batch", min=1)
     try:
-        program = torch.export.export(model, (two,), dynamic_shapes={names[0]: {0: batch}})
+        program = export_dynamic_batch(model, two, names[0])
     except Exception as e:  # noqa: BLE001 - reported with the first line of torch's reason
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"torch.export failed: {first}") from e
-    metadata = {"ptjs.yaml": spec, "ptjs.input_names": ",".join(names)}
-    torch._inductor.aoti_compile_and_package(program, package_path=out,
-                                              inductor_configs={"aot_inductor.metadata": metadata})
+    configs = {"aot_inductor.metadata": {"ptjs.yaml": spec, "ptjs.input_names": ",".join(names)}}
+    configs.update(BATCH_OF_ONE)
+    torch._inductor.aoti_compile_and_package(program, package_path=out, inductor_configs=configs)
     package = torch._inductor.aoti_load_package(out)
     largest = 0.0
-    for x in (two, torch.cat([two, example.flip(-2)])):
+    for x in (example, two, torch.cat([two, example.flip(-2)])):
         with torch.no_grad():
             want, got = _tensors(model(x)), _tensors(package(x))
         for w, g in zip(want, got):
@@ -269,7 +286,7 @@ def compile_package(model, example, out, spec, log):
                 raise ExportError(f"the AOTInductor package gives different outputs from the eager model on a batch "
                                   f"of {x.shape[0]} (shapes {list(w.shape)} / {list(g.shape)}, max abs diff {diff:.3g})")
             largest = max(largest, diff)
-    log(f"the package matches the eager model on batches of 2 and 3 (max abs diff {largest:.3g})")
+    log(f"the package matches the eager model on batches of 1, 2 and 3 (max abs diff {largest:.3g})")
     return largest
 
 

@@ -113,7 +113,9 @@ class CliTest(unittest.TestCase):
             "spec = 'input: {type: image, mode: L}\\npreprocess: [{Resize: {size: [8, 8]}}, {ToTensor: {}}]\\n"
             "postprocess: [{Raw: {}}]\\n'\n"
             "torch.jit.save(torch.jit.script(Attention()), sys.argv[1], _extra_files={'ptjs.yaml': spec})\n")
-        subprocess.run([venv_python, "-c", script, model], check=True, capture_output=True, timeout=300)
+        source = self.write("make_attention.py", script.encode())  # script() reads the class's source
+        made = subprocess.run([venv_python, source, model], capture_output=True, timeout=300)
+        self.assertEqual(made.returncode, 0, made.stderr.decode())
         version = re.search(r"^libtorch: (\d+)", ptjs("info", "--model", DIGITS_PT).stdout.decode(), re.M)
         r = ptjs("run", "--model", model, "--input", digit_files(1)[0])
         if int(version.group(1)) >= 2:

@@ -23,7 +23,8 @@ case) and the generated images, pipelines and outputs.
   PTJS_BIN=build/apps/ptjs/ptjs PTJS_SOURCE_DIR=. PTJS_GEN_DIR=/tmp/gen tests/parity/e2e_parity.py
   ... e2e_parity.py --group formats --jobs 2
 
-Run with Debian's /usr/bin/python3 (torch, torchvision, Pillow, numpy, yaml).
+Run with Debian's /usr/bin/python3 (torchvision 0.14, Pillow 9.4: the reference the suite pins), or
+with the venv's .venv/bin/python (torchvision 0.28 and current Pillow from PyPI).
 """
 import argparse
 import concurrent.futures
@@ -39,7 +40,11 @@ import numpy as np
 import torch
 import yaml
 from PIL import Image, ImageOps
-from torchvision import transforms as T
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from torchvision_cpu import import_torchvision  # noqa: E402  (the venv's CPU torch beside PyPI's torchvision)
+
+import_torchvision()
+from torchvision import transforms as T  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

@@ -36,6 +36,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 from PIL import Image  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from torchvision_cpu import import_torchvision  # noqa: E402  (the venv's CPU torch beside PyPI's torchvision)
+
+import_torchvision()
 from torchvision import transforms as T  # noqa: E402
 from torchvision.transforms import InterpolationMode, _presets  # noqa: E402
 from torchvision.transforms import functional as F  # noqa: E402

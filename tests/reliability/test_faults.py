@@ -325,14 +325,22 @@ class KillAndResume(unittest.TestCase):
         self.assertEqual(sorted(names), [f"{i:04d}.jpg" for i in range(self.COUNT)],
                          "an input is missing or has two records")
         self.assertTrue(all("predictions" in r for r in records), [r for r in records if "predictions" not in r][:3])
-        # The same records a clean run writes.
+        # The records a clean run writes: the same classes in the same order, the same scores up
+        # to float rounding. Not the same bytes: a resumed run puts an input in a batch of other
+        # rows, and libtorch 2.13's CPU kernels (MKL, oneDNN) round a row's last bits differently
+        # with the batch around it (seen: 0.00497998 against 0.004979994).
         clean = os.path.join(self.tmp, "clean.jsonl")
         p = self.start(clean, False)
         p.communicate(timeout=300)
         with open(clean) as f:
-            want = {json.loads(line)["file"]: line for line in f}
-        self.assertEqual({r["file"]: json.dumps(r, separators=(",", ":")) for r in records},
-                         {k: json.dumps(json.loads(v), separators=(",", ":")) for k, v in want.items()})
+            want = {r["file"]: r for r in map(json.loads, f)}
+        self.assertEqual(sorted(want), sorted(r["file"] for r in records))
+        for r in records:
+            expected = want[r["file"]]["predictions"]
+            self.assertEqual([(p["index"], p["label"]) for p in r["predictions"]],
+                             [(p["index"], p["label"]) for p in expected], r["file"])
+            for got, exp in zip(r["predictions"], expected):
+                self.assertAlmostEqual(got["score"], exp["score"], delta=1e-6, msg=r["file"])
 
 
 class SlowClients(unittest.TestCase):
