@@ -6,7 +6,10 @@
 
 namespace ptjs {
 
-std::string first_line(const std::string& text) {
+std::string first_line(const std::string& raw) {
+  // TorchScript's compile errors (torch::jit::ErrorReport) start with a newline.
+  const size_t start = raw.find_first_not_of(" \n");
+  const std::string text = start == std::string::npos ? raw : raw.substr(start);
   if (text.rfind("The following operation failed in the TorchScript interpreter", 0) == 0) {
     size_t end = text.find_last_not_of(" \n");
     if (end != std::string::npos) {

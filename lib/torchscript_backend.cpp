@@ -57,6 +57,8 @@ class torchscript_backend final : public model_backend {
       module_ = torch::jit::load(path, settings.device, extra);
     } catch (const c10::Error& e) {
       throw error(error_code::invalid_config, load_failure(path, first_line(e.what_without_backtrace())));
+    } catch (const std::exception& e) {  // torch::jit::ErrorReport: a model's code that does not compile
+      throw error(error_code::invalid_config, load_failure(path, first_line(e.what())));
     }
     module_.eval();
     if (settings.precision != at::kFloat) module_.to(settings.precision);
