@@ -9,8 +9,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${PTJS_BUILD_DIR:-$root/build}"
+t=$(date +%s)
 "$root/scripts/install-deps.sh"
+echo "test.sh: install-deps in $(( $(date +%s) - t )) s" >&2
+t=$(date +%s)
 PTJS_BUILD_DIR="$build" "$root/scripts/build.sh" -DPTJS_WERROR=ON -DPTJS_BUILD_TESTS=ON
+echo "test.sh: build (libtorch 2.13) in $(( $(date +%s) - t )) s" >&2
 # install-deps.sh has just installed clang and libFuzzer: the fuzz smoke must run, not skip.
 export PTJS_FUZZ_SMOKE_REQUIRED=1
 t0=$(date +%s)

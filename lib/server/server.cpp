@@ -34,6 +34,11 @@ bool valid_name(const std::string& name) {
          });
 }
 
+// Whether `host` (what --host gave) only accepts connections from this machine.
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 std::string url_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -141,6 +146,11 @@ int run_server(const server_options& options) {
   }
   log_line(std::string("ptjs serve: listening on ") + (http->tls() ? "https" : "http") + "://" +
            url_host(options.host) + ":" + std::to_string(port));
+  // TorchServe turned token authorization on by default (0.11) for the same reason.
+  if (!is_loopback(options.host) && options.api_key.empty())
+    log_line("ptjs serve: warning: listening on " + options.host + " without an API key: anyone who can reach " +
+             "this address can run the models and read their metadata and metrics; pass --api-key KEY " +
+             "(or PTJS_API_KEY), or bind 127.0.0.1 behind a proxy that authenticates (README: Deployment)");
 
   std::atomic<bool> listener_done{false};
   std::thread listener([&] {

@@ -9,9 +9,10 @@
 # against the Python way on the same GPU. Everything is printed and kept in $OUT/check.txt.
 # Each stage has its own time limit, and a stage that fails does not stop the next.
 #
-# Rehearsal on a CPU machine (Debian's torch, no .pt2): GPU_CHECK_DEVICE=cpu PTJS_PYTHON=/usr/bin/python3
+# Rehearsal on a CPU machine (the venv's torch 2.13): GPU_CHECK_DEVICE=cpu PTJS_PYTHON=.venv/bin/python
 # Environment: GPU_CHECK_DEVICE (default cuda), PTJS_PYTHON (default python3), GPU_CHECK_BUILD
-# (build folder, default build-gpu), GPU_CHECK_STAGES (default "build compare pt2 tests batch serve"),
+# (build folder, default build-gpu), GPU_CHECK_TORCH (wheel, the default: torch's own CMake files;
+# or fallback), GPU_CHECK_STAGES (default "build compare pt2 tests batch serve"),
 # GPU_CHECK_PHOTOS (a/ and b/ of photos; default: made by scripts/photos.py), GPU_CHECK_BATCHES
 # (default 32), GPU_CHECK_PY_WORKERS (default cores - 1), GPU_CHECK_DURATION (default 3).
 set -uo pipefail
@@ -77,14 +78,21 @@ if wants build; then
   generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
   configure() {
     PKG_CONFIG_PATH="$sys/usr/lib/x86_64-linux-gnu/pkgconfig" timeout 120 cmake -S "$root" -B "$build" "${generator[@]}" \
-    -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON -DPTJS_PYTHON="$py" -DPTJS_SLIM_LIBS=OFF \
+    -DCMAKE_BUILD_TYPE=Release -DPTJS_BUILD_TESTS=ON -DPTJS_PYTHON="$py" \
     -DCMAKE_PREFIX_PATH="$sys/usr" -DOpenCV_DIR="$sys/usr/lib/x86_64-linux-gnu/cmake/opencv4" \
     -DPKG_CONFIG_EXECUTABLE="$sys/bin/pkg-config" -DCMAKE_CXX_FLAGS="$multiarch" -DCMAKE_C_FLAGS="$multiarch" \
     -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath,$runlib -Wl,-rpath-link,$sys/lib:$sys/stubs -Wl,--allow-shlib-undefined" \
     "$@"
   }
-  # torch's target by hand (scripts/gpu/torch-fallback: why), not pip torch's CMake files.
-  configure -DTorch_DIR="$root/scripts/gpu/torch-fallback" > "$work/cmake.log" 2>&1
+  # The default build's path (scripts/gpu/build-cuda.sh does the same here, compile and link
+  # only): torch's own CMake files, found through the Python that has torch. GPU_CHECK_TORCH=fallback
+  # uses torch's target by hand instead (scripts/gpu/torch-fallback: why it once was needed).
+  if [ "${GPU_CHECK_TORCH:-wheel}" = fallback ]; then
+    configure -DPTJS_LIBTORCH=system -DTorch_DIR="$root/scripts/gpu/torch-fallback" > "$work/cmake.log" 2>&1
+  else
+    configure -DPTJS_LIBTORCH=wheel -DPTJS_TORCH_PYTHON="$py" -DCMAKE_CUDA_COMPILER="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" \
+      -DTORCH_CUDA_ARCH_LIST=9.0 > "$work/cmake.log" 2>&1
+  fi
   rc=$?
   grep -E "ptjs:|torch-fallback|Found" "$work/cmake.log" | head -20
   [ $rc = 0 ] || { echo "cmake failed ($rc):"; tail -60 "$work/cmake.log"; }

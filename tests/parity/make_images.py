@@ -246,7 +246,7 @@ def format_cases():
         encode(logo.quantize(200), "PNG", transparency=0)
     yield "png_palette_4bit", "png_palette_4bit.png", encode(small.quantize(16), "PNG", bits=4)
     yield "png_1bit", "png_1bit.png", encode(small.convert("1"), "PNG")
-    yield "png_rgb_trns", "png_rgb_trns.png", encode(small, "PNG", transparency=tuple(a_rgb[0, 0]))
+    yield "png_rgb_trns", "png_rgb_trns.png", encode(small, "PNG", transparency=tuple(int(v) for v in a_rgb[0, 0]))
     yield "png_gray_trns", "png_gray_trns.png", encode(camera, "PNG", transparency=0)
     yield "png_gray_2bit", "png_gray_2bit.png", make_png(a_gray >> 6, 0, 2)
     yield "png_gray_4bit", "png_gray_4bit.png", make_png(a_gray >> 4, 0, 4)

@@ -55,6 +55,9 @@ class Defaults(unittest.TestCase):
         addrs = listening_addresses(self.server.port)
         self.assertEqual(addrs, ["0100007F"], f"listening on {addrs} (0100007F is 127.0.0.1)")
 
+    def test_loopback_without_a_key_gives_no_warning(self):
+        self.assertNotIn("warning", self.server.stderr())
+
     def test_default_body_limit_is_64_mib(self):
         code, _, body = self.server.request("POST", "/predictions/digits", b"\0" * ((64 << 20) + 1),
                                             {"Content-Type": "image/png"})
@@ -185,3 +188,17 @@ class NoModelLoading(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ExposedWithoutKey(unittest.TestCase):
+    """Bound to every address without an API key, the server says at start-up who can then run
+    the models; with a key it does not."""
+
+    def test_warns_without_key_only(self):
+        with Server(["--host", "0.0.0.0", "--model", "digits=" + DIGITS_PT]) as s:
+            err = s.stderr()
+        self.assertIn("warning: listening on 0.0.0.0 without an API key: anyone who can reach this address "
+                      "can run the models", err)
+        with Server(["--host", "0.0.0.0", "--model", "digits=" + DIGITS_PT], env={"PTJS_API_KEY": KEY}) as s:
+            err = s.stderr()
+        self.assertNotIn("warning", err)
