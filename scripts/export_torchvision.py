@@ -27,7 +27,11 @@ import argparse  # noqa: E402
 from typing import Tuple  # noqa: E402
 
 import torch  # noqa: E402
-import torchvision  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torchvision_cpu import import_torchvision  # noqa: E402
+
+torchvision = import_torchvision()
 from torch import nn  # noqa: E402
 
 W = [[1.0, 2.0, 3.0, 4.0], [-1.0, 0.0, 1.0, 0.0], [0.5, 0.5, 0.5, 0.5]]

@@ -13,7 +13,8 @@ Writes one JSONL record per input, in input order, like ptjs:
 and prints images/s to stderr. `--sweep` times threads x workers combinations instead.
 
 Library use (tests):  m = load_model("x.pt"); recs = score(m, files, batch_size=16)
-Must run with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14, Pillow 9.4).
+Runs with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14, Pillow 9.4) or the venv's
+.venv/bin/python (torch 2.13, torchvision 0.28).
 """
 import argparse
 import json
@@ -23,10 +24,15 @@ import sys
 import time
 
 import torch
-import torchvision.transforms as T
 import yaml
-from PIL import Image
-from torchvision.transforms._presets import ImageClassification
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torchvision_cpu import import_torchvision  # noqa: E402  (the venv: PyPI's torchvision beside CPU torch)
+
+import_torchvision()
+import torchvision.transforms as T  # noqa: E402
+from PIL import Image  # noqa: E402
+from torchvision.transforms._presets import ImageClassification  # noqa: E402
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
 IMAGENET_PRESET = {"preset": "ImageClassification", "crop_size": 224, "resize_size": 256}
