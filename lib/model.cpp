@@ -89,8 +89,10 @@ model::model(const std::string& path, const model_options& options) : impl_(std:
   if (settings.device.is_cuda() && !torch::cuda::is_available())
     throw error(error_code::invalid_config,
                 "device '" + options.device + "' asked for, but " +
+                    // hasCUDA() is false both for a CPU-only libtorch and for a CUDA one with
+                    // no driver or device (scripts/gpu/build-cuda.sh's build run here): say both.
                     (!at::globalContext().hasCUDA() ? std::string("this build of libtorch (") + TORCH_VERSION +
-                                                          ") has no CUDA support"
+                                                          ") has no CUDA support, or no CUDA driver and device are visible"
                                                     : std::string("no CUDA device is visible")) +
                     "; use --device cpu");
   if (settings.device.is_cuda() && settings.device.has_index() &&
