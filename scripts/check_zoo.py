@@ -19,6 +19,7 @@ Runs with the venv's Python (torch 2.13, torchvision 0.28: both formats; scripts
 makes it) or Debian's /usr/bin/python3 (torch 1.13: TorchScript only).
 """
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -82,7 +83,8 @@ def export(arch, fmt, folder, spec, crop):
             torch.jit.save(torch.jit.script(net), path, _extra_files={"ptjs.yaml": spec})
             return path, torch.jit.load(path)
         path = os.path.join(folder, arch + ".pt2")
-        program = ptjs_export.export_dynamic_batch(net, torch.rand(2, 3, crop, crop), "x")
+        name = next(iter(inspect.signature(net.forward).parameters))  # x, or input (segmentation)
+        program = ptjs_export.export_dynamic_batch(net, torch.rand(2, 3, crop, crop), name)
         torch._inductor.aoti_compile_and_package(program, package_path=path,
                                                   inductor_configs={"aot_inductor.metadata": {"ptjs.yaml": spec},
                                                                     **ptjs_export.BATCH_OF_ONE})
