@@ -4,8 +4,8 @@ from it. A function traps (ud2) if it is ever called, unless it is named a no-op
 returns); an object is zero-filled, of the same size. Debian links many libraries with -z now,
 so every imported symbol must exist even if nothing calls it.
 
-Used by scripts/slim_libs.py (the build's stand-ins for what Debian's libtorch and OpenCV link
-but ptjs never calls) and scripts/gpu/sysroot.py (the GPU check's sysroot).
+Used by scripts/gpu/sysroot.py (the GPU check's sysroot, for a machine without Debian's
+libraries); the default build no longer loads any stand-in.
 """
 import os
 import subprocess
