@@ -4,8 +4,8 @@
 # everything is already present (checked with dpkg-query and the venv's own torch).
 #
 # usage: scripts/install-deps.sh [--with-bench] [--all] [--dry-run]
-#   default       build + every test scripts/test.sh runs (unit/CLI/HTTP/node/parity, the
-#                 sanitizer stage) + demo, and clang + libclang-rt-14-dev for the libFuzzer
+#   default       build + every test scripts/test.sh runs (unit/CLI/HTTP/node/browser/parity,
+#                 the sanitizer stage) + demo, and clang + libclang-rt-14-dev for the libFuzzer
 #                 targets and the suite's fuzz smoke
 #   --with-bench  also wrk, python3-flask, gunicorn (serve benchmark baselines)
 #   --with-fuzz   accepted for older scripts: clang is in the default group now
@@ -25,10 +25,13 @@ BASE="build-essential cmake pkg-config ccache git ca-certificates curl
   python3-torch python3-torchvision python3-pil python3-numpy python3-yaml
   python3-sklearn python3-skimage
   clang libclang-rt-14-dev
-  libopenblas0-openmp"
+  libopenblas0-openmp
+  chromium fonts-dejavu-core"
 # libopenblas0-openmp: Debian's libtorch calls BLAS through libblas.so.3, which is the netlib
 # reference implementation unless an optimised one is installed (the alternatives system then
 # picks it). Measured here: mobilenet_v3_small forward at batch 1, 50 -> 130 images/s.
+# chromium: the browser test of the page at GET / (tests/browser, driven by playwright-core from
+# npm, which this script installs there with `npm ci`).
 BENCH="wrk python3-flask gunicorn"
 
 groups="base" dry=0
@@ -86,14 +89,26 @@ make_venv() {
   venv_ok || { echo "install-deps: the venv $venv has no torch 2.13.0" >&2; exit 1; }
 }
 
+# playwright-core for the browser test, at the version tests/browser/package-lock.json pins.
+browser_tests="$root/tests/browser"
+npm_ci() {
+  [ -f "$browser_tests/node_modules/playwright-core/package.json" ] && return 0
+  [ "$(node_major)" -ge 20 ] || return 0
+  echo "install-deps: npm ci in tests/browser (playwright-core)" >&2
+  [ "$dry" = 1 ] && return 0
+  npm ci --prefix "$browser_tests" --no-audit --no-fund --loglevel=error >&2 \
+    || { echo "install-deps: npm ci in tests/browser failed" >&2; exit 1; }
+}
+
 if [ -z "$missing" ]; then
   check_node
   make_venv
+  npm_ci
   exit 0
 fi
 
 echo "install-deps: installing:$missing" >&2
-[ "$dry" = 1 ] && { make_venv; exit 0; }
+[ "$dry" = 1 ] && { make_venv; npm_ci; exit 0; }
 
 if [ "$(id -u)" = 0 ]; then
   SUDO=""
@@ -111,4 +126,5 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 check_node
 make_venv
+npm_ci
 echo "install-deps: done" >&2

@@ -17,6 +17,8 @@ PTJS_BUILD_DIR="$build" "$root/scripts/build.sh" -DPTJS_WERROR=ON -DPTJS_BUILD_T
 echo "test.sh: build (libtorch 2.13) in $(( $(date +%s) - t )) s" >&2
 # install-deps.sh has just installed clang and libFuzzer: the fuzz smoke must run, not skip.
 export PTJS_FUZZ_SMOKE_REQUIRED=1
+# ... and chromium with playwright-core: the browser test must run too.
+export PTJS_BROWSER_REQUIRED=1
 t0=$(date +%s)
 failed=()
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@" || failed+=(tests)

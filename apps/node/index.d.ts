@@ -28,12 +28,27 @@ export interface InferOutput {
   parameters?: Record<string, unknown>;
 }
 
+/** Where the server spent a request's time (its Server-Timing header), in milliseconds. */
+export interface ServerTiming {
+  decode?: number;
+  preprocess?: number;
+  queue?: number;
+  forward?: number;
+  total?: number;
+  [stage: string]: number | undefined;
+}
+
+/** Parses a Server-Timing header into stage -> milliseconds. */
+export function parseServerTiming(header: string | null | undefined): ServerTiming;
+
 export interface InferResult {
   model_name: string;
   model_version?: string;
   id?: string;
   outputs: InferOutput[];
   parameters?: Record<string, unknown>;
+  /** The response's Server-Timing (non-enumerable: not part of the JSON). */
+  readonly serverTiming?: ServerTiming;
 }
 
 export interface TensorMetadata {
@@ -105,9 +120,12 @@ export class PtjsClient {
   apiKey?: string;
   timeoutMs?: number;
 
-  /** POST /predictions/{model} with the encoded image; resolves to the server's records. */
+  /**
+   * POST /predictions/{model} with the encoded image; resolves to the server's records, with the
+   * response's Server-Timing as a non-enumerable `serverTiming`.
+   */
   predict<T = { predictions?: Prediction[]; outputs?: InferOutput[]; [key: string]: unknown }>(
-    model: string, image: ImageInput, options?: RequestOptions): Promise<T>;
+    model: string, image: ImageInput, options?: RequestOptions): Promise<T & { readonly serverTiming?: ServerTiming }>;
   /** POST /v2/models/{model}/infer. */
   infer(model: string, inputs: InferInput[], options?: InferOptions): Promise<InferResult>;
   /** GET /v2/health/ready, or /v2/models/{model}/ready: true (200) or false (503). */

@@ -43,7 +43,7 @@ export class PtjsClient {
     const res = await this.#fetch('POST', `/predictions/${enc(model)}`, {
       body, signal, headers: { 'Content-Type': type || 'application/octet-stream' },
     });
-    return res.json();
+    return withTiming(await res.json(), res);
   }
 
   /** KServe v2 inference with typed-array tensors. */
@@ -77,7 +77,8 @@ export class PtjsClient {
       headers['Content-Type'] = 'application/json';
     }
     const res = await this.#fetch('POST', `/v2/models/${enc(model)}/infer`, { body, headers, signal });
-    return decodeInferResponse(res.headers.get('inference-header-content-length'), await res.arrayBuffer());
+    return withTiming(
+      decodeInferResponse(res.headers.get('inference-header-content-length'), await res.arrayBuffer()), res);
   }
 
   /** Server readiness, or one model's: true (200) or false (503). */
@@ -133,6 +134,34 @@ export class PtjsClient {
 }
 
 const enc = (name) => encodeURIComponent(String(name));
+
+/**
+ * The stages of a Server-Timing header, in milliseconds: "decode;dur=1.2, forward;dur=3" ->
+ * { decode: 1.2, forward: 3 }. Entries without a duration are left out.
+ */
+export function parseServerTiming(header) {
+  const out = {};
+  for (const entry of String(header ?? '').split(',')) {
+    const [name, ...params] = entry.split(';').map((s) => s.trim());
+    const dur = params.find((p) => /^dur=/i.test(p));
+    if (name && dur) {
+      const ms = Number(dur.slice(4).replace(/^"|"$/g, ''));
+      if (Number.isFinite(ms)) out[name] = ms;
+    }
+  }
+  return out;
+}
+
+// Attaches the response's Server-Timing as a non-enumerable `serverTiming`, so that the result
+// still serialises (JSON.stringify, deepEqual) as the server's answer alone.
+function withTiming(result, res) {
+  if (result !== null && typeof result === 'object') {
+    Object.defineProperty(result, 'serverTiming', {
+      value: parseServerTiming(res.headers.get('server-timing')), enumerable: false, configurable: true,
+    });
+  }
+  return result;
+}
 
 // AbortSignal.any arrived in Node 20.3; this stands in for it on 20.0-20.2.
 const anySignal = AbortSignal.any?.bind(AbortSignal) ?? ((signals) => {

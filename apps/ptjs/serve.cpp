@@ -46,6 +46,8 @@ void setup_serve(CLI::App& app, int& exit_code) {
   // makes CLI11 2.3's add_flag(name, T& count) overload match too, and the call is ambiguous.
   const std::string no_optimize_help = "Run models as loaded, not frozen or channels-last (spec optimize: false)";
   auto* no_optimize = cmd->add_flag("--no-optimize", no_optimize_help);
+  const std::string no_ui_help = "Do not serve the page to try the models at GET / (config ui: false)";
+  auto* no_ui = cmd->add_flag("--no-ui", no_ui_help);
   auto* body = cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body, else 413 (default 64 MiB)")
                    ->check(CLI::PositiveNumber);
   auto* pixels = cmd->add_option("--max-image-pixels", flags->max_image_pixels, "Largest image (width x height), else 413 (default 40000000)")
@@ -86,6 +88,7 @@ void setup_serve(CLI::App& app, int& exit_code) {
     if (threads->count()) options.torch_threads = flags->torch_threads;
     if (lanes->count()) options.lanes = flags->lanes;
     if (no_optimize->count()) options.optimize = false;
+    if (no_ui->count()) options.ui = false;
     if (body->count()) options.max_body_bytes = flags->max_body_bytes;
     if (pixels->count()) options.max_image_pixels = flags->max_image_pixels;
     if (decode_bytes->count()) options.max_decode_bytes = flags->max_decode_bytes;

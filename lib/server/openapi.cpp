@@ -15,6 +15,16 @@ json error_response(const std::string& description) {
   return {{"description", description}, {"content", json_content(ref("Error"))}};
 }
 
+// Every inference answer's Server-Timing header (W3C Server Timing).
+json server_timing_header() {
+  return {{"schema", {{"type", "string"}}},
+          {"description",
+           "where the time went, in ms: read (the body), decode, preprocess, queue, forward, total (\"read;dur=0.015, decode;dur=0.412, "
+           "preprocess;dur=0.105, queue;dur=0.051, forward;dur=1.893, total;dur=2.71\"); for several images, decode "
+           "and preprocess add up and queue and forward are the slowest image's"},
+          {"example", "read;dur=0.015, decode;dur=0.412, preprocess;dur=0.105, queue;dur=0.051, forward;dur=1.893, total;dur=2.710"}};
+}
+
 json schemas() {
   json tensor_meta = {{"type", "object"},
                       {"required", {"name", "datatype", "shape"}},
@@ -83,6 +93,34 @@ json schemas() {
           {"model_version", {{"type", "string"}}},
           {"id", {{"type", "string"}}},
           {"outputs", {{"type", "array"}, {"items", ref("Tensor")}}}}}}},
+      {"ModelConfig",
+       {{"type", "object"},
+        {"description", "What the model was loaded with (Triton's model configuration extension, ptjs's fields)."},
+        {"properties",
+         {{"name", {{"type", "string"}}},
+          {"platform", {{"type", "string"}}},
+          {"input",
+           {{"type", "object"},
+            {"properties",
+             {{"type", {{"type", "string"}, {"enum", {"image", "tensor"}}}},
+              {"mode", {{"type", "string"}, {"description", "image models: RGB or L"}}}}}}},
+          {"inputs", {{"type", "array"}, {"items", ref("TensorMetadata")}}},
+          {"outputs", {{"type", "array"}, {"items", ref("TensorMetadata")}}},
+          {"preprocess", {{"type", "string"}, {"description", "the pipeline as YAML (empty for tensor models)"}}},
+          {"postprocess", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+          {"labels", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"max_batch_size", {{"type", "integer"}}},
+          {"max_delay_ms", {{"type", "integer"}}},
+          {"lanes", {{"type", "integer"}}},
+          {"runs", {{"type", "string"}, {"description", "how forwards run: frozen, channels-last, ..."}}}}}}},
+      {"RepositoryEntry",
+       {{"type", "object"},
+        {"required", {"name", "state"}},
+        {"properties",
+         {{"name", {{"type", "string"}}},
+          {"version", {{"type", "string"}}},
+          {"state", {{"type", "string"}, {"enum", {"READY", "LOADING", "UNAVAILABLE"}}}},
+          {"reason", {{"type", "string"}}}}}}},
       {"Prediction",
        {{"type", "object"},
         {"properties",
@@ -101,11 +139,15 @@ json operation(const api_route& r) {
   std::string id = r.endpoint;
   if (r.path.find("{version}") != std::string::npos) id += "_versioned";
   if (r.method == "PUT") id += "_put";
+  if (r.path.find("{asset}") != std::string::npos) id += "_asset";
   json op = {{"summary", r.summary}, {"operationId", id}};
   if (r.path.find("{model}") != std::string::npos)
     op["parameters"] = json::array(
         {{{"name", "model"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}},
           {"description", "a model name given to ptjs serve --model NAME=..."}}});
+  if (r.path.find("{asset}") != std::string::npos)
+    op["parameters"] = json::array({{{"name", "asset"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}},
+                                     {"description", "a file of the page: app.js, app.css, icon.svg, digit-N.png"}}});
   if (r.path.find("{version}") != std::string::npos)
     op["parameters"].push_back({{"name", "version"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}},
                                 {"description", "the model's version: \"1\", the one its metadata lists"}});
@@ -134,7 +176,8 @@ json operation(const api_route& r) {
         {"description", "model outputs (binary ones after the JSON header when asked for)"},
         {"headers",
          {{"Inference-Header-Content-Length",
-           {{"schema", {{"type", "integer"}}}, {"description", "with binary outputs: length of the JSON part"}}}}},
+           {{"schema", {{"type", "integer"}}}, {"description", "with binary outputs: length of the JSON part"}}},
+          {"Server-Timing", server_timing_header()}}},
         {"content",
          {{"application/json", {{"schema", ref("InferResponse")}}},
           {"application/octet-stream", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
@@ -156,6 +199,7 @@ json operation(const api_route& r) {
                 {{"type", "array"}, {"items", {{"type", "object"}, {"properties", {{"b64", {{"type", "string"}}}}}}}}}}}}}}}}};
     responses["200"] = {
         {"description", "one record, or an array of records for several images"},
+        {"headers", {{"Server-Timing", server_timing_header()}}},
         {"content",
          json_content({{"oneOf", {ref("Record"), {{"type", "array"}, {"items", ref("Record")}}}}})}};
   } else if (e == "ping") {
@@ -165,6 +209,19 @@ json operation(const api_route& r) {
   } else if (e == "metrics") {
     responses["200"] = {{"description", "Prometheus text format 0.0.4"},
                         {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}};
+  } else if (e == "model_config") {
+    responses["200"] = {{"description", "the model's configuration"}, {"content", json_content(ref("ModelConfig"))}};
+  } else if (e == "repository_index") {
+    responses["200"] = {{"description", "every model given to ptjs serve, in the order given"},
+                        {"content", json_content({{"type", "array"}, {"items", ref("RepositoryEntry")}})}};
+  } else if (e == "ui") {
+    responses["200"] = {{"description", "the page, or one of its files"},
+                        {"content",
+                         {{"text/html", {{"schema", {{"type", "string"}}}}},
+                          {"text/javascript", {{"schema", {{"type", "string"}}}}},
+                          {"text/css", {{"schema", {{"type", "string"}}}}},
+                          {"image/*", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+    responses["404"] = error_response("no such file, or the page is off (--no-ui)");
   } else if (e == "openapi") {
     responses["200"] = {{"description", "this document"}, {"content", json_content({{"type", "object"}})}};
   }

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "sinks.h"
+#include "ui_assets.h"
 #include "v2_codec.h"
 
 namespace ptjs {
@@ -37,17 +38,22 @@ std::vector<std::string> split_path(const std::string& path) {
   return out;
 }
 
-// Matches a path against a route's template; "{model}" and "{version}" take one non-empty
-// segment each.
-bool match_path(const std::string& pattern, const std::string& path, std::string& model, std::string& version) {
+// The segments a route's template names.
+struct path_params {
+  std::string model, version, asset;
+};
+
+// Matches a path against a route's template; "{model}", "{version}" and "{asset}" take one
+// non-empty segment each.
+bool match_path(const std::string& pattern, const std::string& path, path_params& params) {
   if (path.empty() || path[0] != '/') return false;
   const auto want = split_path(pattern);
   const auto got = split_path(path);
   if (want.size() != got.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == "{model}" || want[i] == "{version}") {
+    if (want[i] == "{model}" || want[i] == "{version}" || want[i] == "{asset}") {
       if (got[i].empty()) return false;
-      (want[i] == "{model}" ? model : version) = got[i];
+      (want[i] == "{model}" ? params.model : want[i] == "{version}" ? params.version : params.asset) = got[i];
     } else if (want[i] != got[i]) {
       return false;
     }
@@ -174,6 +180,15 @@ const std::vector<service::route>& service::route_table() {
       {"GET", "/ping", "ping", "TorchServe-compatible health", true, &service::ping},
       {"GET", "/metrics", "metrics", "Prometheus metrics", false, &service::metrics_text},
       {"GET", "/openapi.json", "openapi", "This OpenAPI document", false, &service::openapi},
+      // Triton's model configuration and repository extensions, which the page reads.
+      {"GET", "/v2/models/{model}/config", "model_config",
+       "Model configuration: pipeline (YAML), postprocessing, labels, batching", false, &service::model_config},
+      {"POST", "/v2/repository/index", "repository_index", "Every model with its state (READY, LOADING, UNAVAILABLE)",
+       false, &service::repository_index},
+      // The page is static and holds nothing secret: what it shows comes from the calls above,
+      // which ask for the key.
+      {"GET", "/", "ui", "A page to try the models in a browser (off with --no-ui)", true, &service::ui_page},
+      {"GET", "/ui/{asset}", "ui", "The page's scripts, styles and sample images", true, &service::ui_file},
   };
   return table;
 }
@@ -191,7 +206,7 @@ std::vector<std::pair<std::string, std::string>> service::default_headers() cons
   if (options_.cors_origin.empty()) return {};
   std::vector<std::pair<std::string, std::string>> out = {
       {"Access-Control-Allow-Origin", options_.cors_origin},
-      {"Access-Control-Expose-Headers", "Inference-Header-Content-Length"}};
+      {"Access-Control-Expose-Headers", "Inference-Header-Content-Length, Server-Timing"}};
   if (options_.cors_origin != "*") out.emplace_back("Vary", "Origin");
   return out;
 }
@@ -255,16 +270,14 @@ http_response service::handle(http_request& request) noexcept {
   std::string model_label;
   try {
     const route* found = nullptr;
-    std::string model;
-    std::string version;
+    path_params params;
     std::string allowed;
     for (const auto& r : route_table()) {
-      std::string m, v;
-      if (!match_path(r.path, request.path, m, v)) continue;
+      path_params p;
+      if (!match_path(r.path, request.path, p)) continue;
       if (request.method == r.method) {
         found = &r;
-        model = m;
-        version = v;
+        params = std::move(p);
         break;
       }
       allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
@@ -277,16 +290,18 @@ http_response service::handle(http_request& request) noexcept {
       response.headers.emplace_back("Allow", allowed + ", OPTIONS");
     } else if (found == nullptr) {
       response = error_response(404, "no such endpoint; see GET /openapi.json");
+    } else if (std::string(found->endpoint) == "ui" && !options_.ui) {
+      response = error_response(404, "the page to try the models is off (--no-ui); the API is at /v2");
     } else {
       endpoint = found->endpoint;
       if (!found->open && !authorized(request)) {
         response = error_response(401, "missing or wrong API key: send the header Authorization: Bearer <key>");
         response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"ptjs\"");
-      } else if (!version.empty() && version != model_version && find_model(model) != nullptr) {
-        response = error_response(404, "model '" + model + "' has no version '" + version + "' (versions: " +
-                                           model_version + ")");
+      } else if (!params.version.empty() && params.version != model_version && find_model(params.model) != nullptr) {
+        response = error_response(404, "model '" + params.model + "' has no version '" + params.version +
+                                           "' (versions: " + model_version + ")");
       } else {
-        call c{request, model, start, start + std::chrono::milliseconds(options_.timeout_ms)};
+        call c{request, params.model, params.asset, start, start + std::chrono::milliseconds(options_.timeout_ms)};
         try {
           response = (this->*(found->handle))(c);
         } catch (const error& e) {
@@ -294,9 +309,13 @@ http_response service::handle(http_request& request) noexcept {
         } catch (const std::exception& e) {
           response = error_response(500, "internal error: " + scrub_paths(e.what()));
         }
+        if (endpoint == "infer" || endpoint == "predictions") {
+          c.timing.total_ms = seconds_between(start, clock::now()) * 1000.0;
+          response.headers.emplace_back("Server-Timing", server_timing_header(c.timing));
+        }
         // Label metrics with loaded model names only, so random URLs cannot grow the series.
         std::lock_guard<std::mutex> lock(mu_);
-        if (!model.empty() && models_.count(model)) model_label = model;
+        if (!params.model.empty() && models_.count(params.model)) model_label = params.model;
       }
     }
   } catch (...) {
@@ -365,8 +384,100 @@ http_response service::openapi(call&) {
   return json_response(200, openapi_json(api_routes(), options_.version, !options_.api_key.empty()));
 }
 
-std::future<batch_result> service::submit_image(served_model& m, std::string_view encoded, const call& c) {
+http_response service::model_config(call& c) {
+  const auto m = find_model(c.model);
+  const model_spec& spec = m->spec();
+  json post = json::array();
+  for (const auto& step : spec.postprocess) {
+    json one = {{"name", step.name}};
+    if (step.name == "Softmax") one["dim"] = step.dim;
+    if (step.name == "TopK") one["k"] = step.k;
+    post.push_back(one);
+  }
+  json input = {{"type", spec.input_type}};
+  if (m->image_input()) input["mode"] = color_mode_name(spec.mode);
+  const json out = {{"name", m->name()},
+                    {"platform", m->net().info().platform},
+                    {"input", input},
+                    {"inputs", meta_json(m->inputs())},
+                    {"outputs", meta_json(m->outputs())},
+                    {"preprocess", m->pipeline_yaml()},
+                    {"postprocess", post},
+                    {"labels", spec.labels},
+                    {"max_batch_size", m->batching().max_batch_size},
+                    {"max_delay_ms", m->batching().max_delay_ms},
+                    {"lanes", m->batching().lanes},
+                    {"runs", m->net().execution_plan()}};
+  return json_response(200, out.dump());
+}
+
+// Triton's repository index: models load one after another in the order given, so those not
+// loaded yet are the last ones of the list.
+http_response service::repository_index(call&) {
+  json out = json::array();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, m] : models_)
+    out.push_back(draining_ ? json{{"name", name}, {"version", model_version}, {"state", "UNAVAILABLE"},
+                                   {"reason", "shutting down"}}
+                            : json{{"name", name}, {"version", model_version}, {"state", "READY"}});
+  if (loading_) {
+    for (size_t i = models_.size(); i < options_.models.size(); ++i) {
+      const auto& given = options_.models[i];
+      std::string name = given.name;
+      if (name.empty()) {
+        name = given.path.substr(given.path.find_last_of('/') + 1);
+        name = name.substr(0, name.find('.'));
+      }
+      out.push_back({{"name", name}, {"version", model_version}, {"state", "LOADING"}});
+    }
+  }
+  return json_response(200, out.dump());
+}
+
+namespace {
+
+// What every file of the page is sent with: nothing it loads may come from elsewhere, and
+// nothing may frame it.
+http_response ui_response(const ui_asset& asset) {
+  return {200,
+          std::string(asset.content_type),
+          std::string(asset.body),
+          {{"Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+           {"X-Content-Type-Options", "nosniff"},
+           {"Referrer-Policy", "no-referrer"},
+           {"Cache-Control", "no-cache"}}};
+}
+
+}  // namespace
+
+http_response service::ui_page(call&) {
+  http_response out = ui_response(*find_ui_asset("index.html"));
+  // The page asks for the key before its first call when the server wants one.
+  if (!options_.api_key.empty()) {
+    const std::string mark = "data-api-key=\"optional\"";
+    const size_t at = out.body.find(mark);
+    if (at != std::string::npos) out.body.replace(at, mark.size(), "data-api-key=\"required\"");
+  }
+  return out;
+}
+
+http_response service::ui_file(call& c) {
+  const ui_asset* asset = c.asset == "index.html" ? nullptr : find_ui_asset(c.asset);
+  if (asset == nullptr) throw error(error_code::not_found, "the page has no file '" + c.asset + "'");
+  return ui_response(*asset);
+}
+
+void service::read_body(call& c) {
   const auto begin = clock::now();
+  c.request.read_body();
+  c.timing.read_ms = seconds_between(begin, clock::now()) * 1000.0;
+}
+
+std::future<batch_result> service::submit_image(served_model& m, std::string_view encoded, call& c) {
+  const auto begin = clock::now();
+  auto decoded_at = begin;
   batch_input input;
   {
     // Images over the pixel limit are refused by the decoder at once: they take no room.
@@ -376,25 +487,33 @@ std::future<batch_result> service::submit_image(served_model& m, std::string_vie
       if (pixels <= options_.max_image_pixels) bytes = pixels * kDecodeBytesPerPixel;
     }
     const memory_budget::lease room = decode_budget_.acquire(bytes, c.deadline);
-    input.image = m.preprocess(encoded);
+    cv::Mat decoded = m.decode(encoded);
+    decoded_at = clock::now();
+    input.image = m.preprocess(std::move(decoded));
   }
-  stats_.observe(m.name(), metrics::stage::preprocess, seconds_between(begin, clock::now()));
+  const auto end = clock::now();
+  // Waiting for room in the decode budget counts as decoding: it is what the decoder costs.
+  c.timing.decode_ms += seconds_between(begin, decoded_at) * 1000.0;
+  c.timing.preprocess_ms += seconds_between(decoded_at, end) * 1000.0;
+  stats_.observe(m.name(), metrics::stage::preprocess, seconds_between(begin, end));
   return m.submit(std::move(input), c.deadline);
 }
 
-batch_result service::wait(served_model& m, std::future<batch_result>& pending, const call& c) {
+batch_result service::wait(served_model& m, std::future<batch_result>& pending, call& c) {
   if (pending.wait_until(c.deadline) != std::future_status::ready)
     throw error(error_code::timeout, "no answer within " + std::to_string(options_.timeout_ms) +
                                          " ms (--timeout-ms); the model is busy or slow");
   batch_result result = pending.get();
   stats_.observe(m.name(), metrics::stage::queue, result.queue_ms / 1000.0);
+  c.timing.queue_ms = std::max(c.timing.queue_ms, result.queue_ms);
+  c.timing.forward_ms = std::max(c.timing.forward_ms, result.infer_ms);
   return result;
 }
 
 http_response service::infer(call& c) {
   const auto m = find_model(c.model);
   batcher::arrival on_its_way = m->expect();
-  c.request.read_body();
+  read_body(c);
   std::optional<size_t> header_length;
   const std::string header = c.request.header("Inference-Header-Content-Length");
   if (!header.empty()) {
@@ -468,7 +587,7 @@ http_response service::predictions(call& c) {
     throw error(error_code::invalid_input, "model '" + m->name() + "' takes tensors, not images: use POST /v2/models/" +
                                                m->name() + "/infer");
   batcher::arrival on_its_way = m->expect();
-  c.request.read_body();
+  read_body(c);
   std::vector<std::string> images;
   std::vector<std::string> names;  // how each image is called in error messages
   bool as_array = false;

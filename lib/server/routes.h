@@ -17,6 +17,7 @@
 #include "openapi.h"
 #include "served_model.h"
 #include "server.h"
+#include "server_timing.h"
 
 namespace ptjs {
 
@@ -50,8 +51,10 @@ class service {
   struct call {  // one request on its way through a handler
     http_request& request;
     std::string model;                   // the {model} segment, when the route has one
+    std::string asset;                   // the {asset} segment (the page's files)
     clock::time_point start;
     clock::time_point deadline;
+    request_timing timing = {};          // inference requests: where the time went
   };
   static const std::vector<route>& route_table();
 
@@ -70,11 +73,17 @@ class service {
   http_response ping(call& c);
   http_response metrics_text(call& c);
   http_response openapi(call& c);
+  http_response model_config(call& c);
+  http_response repository_index(call& c);
+  http_response ui_page(call& c);
+  http_response ui_file(call& c);
 
-  // Decodes, preprocesses and queues one encoded image (timing the preprocessing).
-  std::future<batch_result> submit_image(served_model& m, std::string_view encoded, const call& c);
-  // Waits for one queued input until the call's deadline (504 after), timing the queue.
-  batch_result wait(served_model& m, std::future<batch_result>& pending, const call& c);
+  // Reads the request's body (until then only its head has arrived), timing it.
+  void read_body(call& c);
+  // Decodes, preprocesses and queues one encoded image (timing both into c.timing).
+  std::future<batch_result> submit_image(served_model& m, std::string_view encoded, call& c);
+  // Waits for one queued input until the call's deadline (504 after), timing its queue and forward.
+  batch_result wait(served_model& m, std::future<batch_result>& pending, call& c);
 
   const server_options options_;
   metrics& stats_;

@@ -1,5 +1,7 @@
 #include "served_model.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include "error.h"
 #include "metrics.h"
 #include "v2_codec.h"
@@ -134,9 +136,21 @@ std::vector<host_tensor> served_model::warm_up(batch_input input) {
   return future.get().outputs;
 }
 
-sample served_model::preprocess(std::string_view encoded) const {
+cv::Mat served_model::decode(std::string_view encoded) const {
+  return decode_image(encoded, resolved_.spec.mode, decode_);
+}
+
+std::string served_model::pipeline_yaml() const {
+  if (!image_input()) return "";
+  const YAML::Node& given = resolved_.spec.preprocess;
+  YAML::Emitter out;
+  out << (!given || given.IsNull() ? imagenet_preset() : given);
+  return out.c_str();
+}
+
+sample served_model::preprocess(cv::Mat decoded) const {
   sample s;
-  s.mat = decode_image(encoded, resolved_.spec.mode, decode_);
+  s.mat = std::move(decoded);
   try {
     s = resolved_.preprocess.run(std::move(s));
   } catch (const error&) {

@@ -43,9 +43,13 @@ class served_model {
   const postprocessor& post() const { return post_; }
   const batcher_options& batching() const { return batching_; }
 
-  // Decodes an encoded image and runs the pipeline, on the calling thread (thread-safe).
+  // Decodes an encoded image in the model's colour mode, on the calling thread (thread-safe).
   // Throws ptjs::error: invalid_input (not an image), too_large (pixels).
-  sample preprocess(std::string_view encoded) const;
+  cv::Mat decode(std::string_view encoded) const;
+  // Runs the pipeline on a decoded image (thread-safe); the result is a tensor sample.
+  sample preprocess(cv::Mat decoded) const;
+  // The pipeline as YAML (the spec's preprocess, or the ImageNet preset it defaults to).
+  std::string pipeline_yaml() const;
 
   // Announces a request on its way to submit(), so that a partial batch waits for it (see
   // batcher::arrival); thread-safe.

@@ -30,6 +30,7 @@ struct server_options {
   int torch_threads = 0;    // libtorch threads per forward; 0: 1 with several lanes, else every core
   int lanes = 0;            // forwards at once per model; 0: one per core on CPU unless torch_threads
   bool optimize = true;     // false (--no-optimize): every model runs as loaded, whatever its spec says
+  bool ui = true;           // false (--no-ui): GET / does not serve the page to try the models
   size_t max_body_bytes = 64u << 20;
   uint64_t max_image_pixels = 40000000;
   uint64_t max_decode_bytes = 1ull << 30;  // images being decoded at once, estimated; 0: no limit

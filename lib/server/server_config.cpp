@@ -87,7 +87,7 @@ void load_server_config(const std::string& path, server_options& options) {
   r.check_keys(root, "", {"host", "port", "models", "max_batch_size", "max_delay_ms", "queue_size", "timeout_ms",
                           "api_key", "api_key_env", "cors", "http_threads", "threads", "max_body_bytes",
                           "max_image_pixels", "max_decode_bytes", "read_timeout_ms", "request_timeout_ms", "keep_alive_s",
-                          "drain_timeout_s", "tls"});
+                          "drain_timeout_s", "tls", "lanes", "optimize", "ui"});
   const int64_t int_max = std::numeric_limits<int>::max();
   if (root["host"]) options.host = r.get<std::string>(root, "host");
   if (root["port"]) options.port = static_cast<int>(r.get_int(root, "port", 0, 65535));
@@ -104,6 +104,9 @@ void load_server_config(const std::string& path, server_options& options) {
   }
   if (root["cors"]) options.cors_origin = r.get<std::string>(root, "cors");
   if (root["http_threads"]) options.http_threads = static_cast<int>(r.get_int(root, "http_threads", 0, 4096));
+  if (root["lanes"]) options.lanes = static_cast<int>(r.get_int(root, "lanes", 0, 1024));
+  if (root["optimize"]) options.optimize = r.get<bool>(root, "optimize");
+  if (root["ui"]) options.ui = r.get<bool>(root, "ui");
   if (root["threads"]) options.torch_threads = static_cast<int>(r.get_int(root, "threads", 0, 1024));
   if (root["max_body_bytes"])
     options.max_body_bytes = static_cast<size_t>(r.get_int(root, "max_body_bytes", 1, std::numeric_limits<int64_t>::max()));

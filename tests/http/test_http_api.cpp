@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -404,6 +405,7 @@ TEST_F(Serve, CorsPreflightAndHeaders) {
   EXPECT_EQ(get->get_header_value("Access-Control-Allow-Origin"), "https://app.example");
   EXPECT_NE(get->get_header_value("Access-Control-Expose-Headers").find("Inference-Header-Content-Length"),
             std::string::npos);
+  EXPECT_NE(get->get_header_value("Access-Control-Expose-Headers").find("Server-Timing"), std::string::npos);
   auto missing = c.Get("/v2/models/nope");
   EXPECT_EQ(missing->get_header_value("Access-Control-Allow-Origin"), "https://app.example");
 }
@@ -427,7 +429,8 @@ TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
       const bool image = path.rfind("/predictions/", 0) == 0;
       std::string p = path;
       for (const auto& [param, value] : {std::pair<std::string, std::string>{"{model}", image ? "digits" : "linear"},
-                                         {"{version}", "1"}})
+                                         {"{version}", "1"},
+                                         {"{asset}", "app.js"}})
         if (const auto at = p.find(param); at != std::string::npos) p.replace(at, param.size(), value);
       const auto call = [&]() -> httplib::Result {
         if (method == "get") return client().Get(p.c_str());
@@ -435,6 +438,7 @@ TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
         const char* type = image ? "image/png" : "application/json";
         if (method == "post" && (image || path.find("/infer") != std::string::npos)) return client().Post(p.c_str(), body, type);
         if (method == "put" && image) return client().Put(p.c_str(), body, type);
+        if (method == "post" && path == "/v2/repository/index") return client().Post(p.c_str(), "", "application/json");
         ADD_FAILURE() << "a documented path this test does not know: " << method << " " << path;
         return client().Get("/");
       };
@@ -456,8 +460,104 @@ TEST_F(Serve, OpenApiDocumentsEveryPathAndEachWorks) {
                                         "/predictions/{model}/{version}",
                                         "/ping",
                                         "/metrics",
-                                        "/openapi.json"};
+                                        "/openapi.json",
+                                        "/v2/models/{model}/config",
+                                        "/v2/repository/index",
+                                        "/",
+                                        "/ui/{asset}"};
   EXPECT_EQ(paths, served);
+}
+
+// Server-Timing: "read;dur=X, decode;dur=X, preprocess;dur=X, queue;dur=X, forward;dur=X, total;dur=X".
+std::map<std::string, double> server_timing(const httplib::Result& res) {
+  std::map<std::string, double> out;
+  const std::string header = res->get_header_value("Server-Timing");
+  size_t begin = 0;
+  while (begin < header.size()) {
+    const size_t end = std::min(header.find(',', begin), header.size());
+    const std::string entry = header.substr(begin, end - begin);
+    const size_t dur = entry.find(";dur=");
+    if (dur != std::string::npos) {
+      const size_t name_begin = entry.find_first_not_of(' ');
+      out[entry.substr(name_begin, dur - name_begin)] = std::stod(entry.substr(dur + 5));
+    }
+    begin = end + 1;
+  }
+  return out;
+}
+
+TEST_F(Serve, ServerTimingOnEveryInferenceAnswer) {
+  const std::string png = read_file(digit_images(1)[0].path);
+  // `decoded`: the request held an image; `answered`: it reached a forward.
+  const auto check = [](const std::string& what, const httplib::Result& res, bool decoded, bool answered) {
+    ASSERT_TRUE(res) << what;
+    const auto timing = server_timing(res);
+    ASSERT_EQ(timing.size(), 6u) << what << ": " << res->get_header_value("Server-Timing");
+    for (const char* stage : {"read", "decode", "preprocess", "queue", "forward", "total"})
+      ASSERT_TRUE(timing.count(stage)) << what << " has no " << stage;
+    EXPECT_GE(timing.at("total"), timing.at("read") + timing.at("decode") + timing.at("preprocess")) << what;
+    EXPECT_EQ(timing.at("decode") > 0, decoded) << what;
+    EXPECT_EQ(timing.at("forward") > 0, answered) << what;
+    EXPECT_GE(timing.at("total"), timing.at("forward")) << what;
+  };
+  check("predictions", client().Post("/predictions/digits", png, "image/png"), true, true);
+  const json bytes = {{"inputs", {{{"name", "x"}, {"shape", {1}}, {"datatype", "BYTES"}, {"data", {base64(png)}}}}}};
+  check("infer BYTES", post_json("/v2/models/digits/infer", bytes.dump()), true, true);
+  check("infer tensor", post_json("/v2/models/linear/infer", v2_fp32("x", {1, 4}, {1, 2, 3, 4})), false, true);
+  check("error", post_json("/v2/models/linear/infer", v2_fp32("x", {1, 5}, {1, 2, 3, 4, 5})), false, false);
+  EXPECT_FALSE(client().Get("/v2/models/linear")->has_header("Server-Timing"));
+}
+
+TEST_F(Serve, ModelConfigAndRepositoryIndex) {
+  auto res = client().Get("/v2/models/digits/config");
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json config = parse(res);
+  EXPECT_EQ(config["name"], "digits");
+  EXPECT_EQ(config["input"], json({{"type", "image"}, {"mode", "L"}}));
+  EXPECT_EQ(config["labels"].size(), 10u);
+  EXPECT_EQ(config["labels"][3], "three");
+  // The pipeline as YAML, as the spec gives it.
+  const std::string yaml = config["preprocess"];
+  EXPECT_NE(yaml.find("Resize"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("Normalize"), std::string::npos) << yaml;
+  EXPECT_EQ(config["inputs"], parse(client().Get("/v2/models/digits"))["inputs"]);
+  const json tensor = parse(client().Get("/v2/models/linear/config"));
+  EXPECT_EQ(tensor["input"]["type"], "tensor");
+  EXPECT_EQ(tensor["preprocess"], "");
+  expect_error(client().Get("/v2/models/nope/config"), 404, "no model named 'nope'");
+
+  auto index = client().Post("/v2/repository/index", "", "application/json");
+  ASSERT_EQ(index->status, 200);
+  std::set<std::string> names;
+  for (const auto& entry : parse(index)) {
+    EXPECT_EQ(entry["state"], "READY") << entry;
+    names.insert(entry["name"].get<std::string>());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"digits", "linear", "raises", "raises_image"}));
+}
+
+TEST_F(Serve, PageAndItsFilesAreEmbeddedAndSelfContained) {
+  auto page = client().Get("/");
+  ASSERT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("data-api-key=\"optional\""), std::string::npos);
+  // Nothing the page loads may come from another origin.
+  const std::string csp = page->get_header_value("Content-Security-Policy");
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("connect-src 'self'"), std::string::npos) << csp;
+  for (const auto& [file, type] : {std::pair<std::string, std::string>{"app.js", "text/javascript"},
+                                   {"app.css", "text/css"}, {"icon.svg", "image/svg+xml"}, {"digit-3.png", "image/png"}}) {
+    auto res = client().Get("/ui/" + file);
+    ASSERT_EQ(res->status, 200) << file;
+    EXPECT_EQ(res->get_header_value("Content-Type").rfind(type, 0), 0u) << file;
+    EXPECT_GT(res->body.size(), 100u) << file;
+    if (type.rfind("text/", 0) != 0) continue;
+    for (const char* scheme : {"http://", "https://", "//cdn"})
+      EXPECT_EQ(res->body.find(scheme), std::string::npos) << file << " names a URL: " << scheme;
+  }
+  EXPECT_EQ(client().Get("/ui/digit-3.png")->body, read_file(digits_dir + "/images/three/0045.png"));
+  expect_error(client().Get("/ui/nope.js"), 404, "no file 'nope.js'");
+  expect_error(client().Get("/ui/index.html"), 404, "no file");
 }
 
 // What Triton's and TorchServe's clients send besides the plain paths: the v2 protocol's

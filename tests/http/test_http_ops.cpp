@@ -84,6 +84,30 @@ TEST_F(Auth, HealthAndPreflightStayOpen) {
   EXPECT_EQ(c.Options("/v2/models/linear/infer")->status, 204);
 }
 
+// The page is static and open, marked so that it asks for the key first; what it shows comes
+// from calls that need the key.
+TEST_F(Auth, PageIsOpenAndAsksForTheKey) {
+  auto c = server_->client();
+  auto page = c.Get("/");
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("data-api-key=\"required\""), std::string::npos);
+  EXPECT_EQ(c.Get("/ui/app.js")->status, 200);
+  EXPECT_EQ(c.Get("/v2/models/linear/config")->status, 401);
+  EXPECT_EQ(c.Post("/v2/repository/index", "", "application/json")->status, 401);
+}
+
+TEST(Ui, NoUiTurnsThePageOffAndNothingElse) {
+  running_server s({"serve", "--port", "0", "--model", gen("linear.pt"), "--no-ui"});
+  auto c = s.client();
+  for (const char* path : {"/", "/ui/app.js"}) {
+    auto res = c.Get(path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 404) << path;
+    EXPECT_NE(res->body.find("--no-ui"), std::string::npos) << res->body;
+  }
+  EXPECT_EQ(c.Get("/v2/models/linear")->status, 200);
+}
+
 // ---------------------------------------------------------------------------------------------
 // slow.pt runs int(max(x)) matmuls; slow.json says how many take a second on one thread.
 double iterations_per_second() {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 
-import { PtjsClient, PtjsError } from '../../apps/node/index.js';
+import { PtjsClient, PtjsError, parseServerTiming } from '../../apps/node/index.js';
 import { CLIENT, DIGITS_MODEL, digitImages, linear, runRecord, startServer, tinyModel } from './helpers.mjs';
 
 const tiny = tinyModel();
@@ -126,10 +126,28 @@ describe('predict', () => {
     await rejectsWith(client.predict('nope', png), 404);
   });
 
+  test('the server\'s time split comes along as serverTiming, outside the JSON', async () => {
+    const record = await client.predict('digits', png);
+    const t = record.serverTiming;
+    assert.deepEqual(Object.keys(t), ['read', 'decode', 'preprocess', 'queue', 'forward', 'total']);
+    const stages = t.read + t.decode + t.preprocess + t.queue + t.forward;
+    assert.ok(t.decode > 0 && t.forward > 0 && t.total >= stages - 0.01, JSON.stringify(t));
+    assert.deepEqual(Object.keys(record), ['predictions']);
+    assert.equal(JSON.stringify(record).includes('serverTiming'), false);
+    const result = await client.infer('tiny', [{ name: 'x', shape: [1, 4], data: Float32Array.from([1, 2, 3, 4]) }]);
+    assert.ok(result.serverTiming.forward > 0 && result.serverTiming.decode === 0, JSON.stringify(result.serverTiming));
+  });
+
   test('bytes that are not an image: 400, and the server goes on', async () => {
     await rejectsWith(client.predict('digits', Buffer.from('this is not an image')), 400);
     sameAs(await client.predict('digits', png));
   });
+});
+
+test('parseServerTiming reads the header, descriptions and quotes included', () => {
+  assert.deepEqual(parseServerTiming('decode;dur=1.5, cache;desc="hit", forward;desc="f";dur="2", total;dur=4'),
+    { decode: 1.5, forward: 2, total: 4 });
+  assert.deepEqual(parseServerTiming(null), {});
 });
 
 describe('infer', () => {
