@@ -118,19 +118,6 @@ else:
 img.save(out, quality=90)
 EOF
 printf '{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[0.5,-1.0,2.0,0.25]}]}' > "$work/tensor.json"
-cat > "$work/post.lua" <<'EOF'
--- POST the file in $BENCH_BODY; print one machine-readable line when done.
-local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = os.getenv("BENCH_CTYPE")
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("BENCH %d %d %d %d %d %d\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
-end
-EOF
 
 # --- helpers --------------------------------------------------------------------------------
 http_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@")" = 200 ]; }
@@ -150,7 +137,7 @@ run_wrk() {  # server key url body content-type connections [record=1]
   [ "$record" = 1 ] || duration=$WARMUP
   threads=$(( c < NPROC ? c : NPROC ))
   line=$(BENCH_BODY="$body" BENCH_CTYPE="$ctype" wrk -t"$threads" -c"$c" -d"${duration}s" --timeout 10s \
-           -s "$work/post.lua" "$url" | grep '^BENCH ' || true)
+           -s "$root/scripts/bench/wrk_post.lua" "$url" | grep '^BENCH ' || true)
   [ "$record" = 1 ] || return 0
   if [ -z "$line" ]; then log "wrk gave no result for $server $key"; return 0; fi
   read -r _ n us p50 p99 status_err sock_err <<<"$line"

@@ -236,7 +236,7 @@ describe('the page at GET /', { skip: why ?? false }, () => {
         const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number);
         return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
       });
-      if (dir) await page.screenshot({ path: path.join(dir, `page-${colorScheme}.png`) });
+      if (dir) await page.screenshot({ path: path.join(dir, `page-${colorScheme}.png`), fullPage: true });
       assert.deepEqual(problems, []);
       await context.close();
     }
