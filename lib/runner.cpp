@@ -28,6 +28,7 @@
 #include "log.h"
 #include "postprocess.h"
 #include "progress.h"
+#include "record_reader.h"
 #include "resolve.h"
 #include "sinks.h"
 
@@ -74,35 +75,6 @@ void walk(const std::string& dir, std::set<std::pair<dev_t, ino_t>>& seen, std::
     if (S_ISDIR(entry_st.st_mode)) walk(path, seen, out);
     else if (has_image_extension(name)) out.push_back(path);
   }
-}
-
-// Splits CSV text (RFC 4180) into rows of fields.
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows(1);
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
-      else if (c == '"') quoted = false;
-      else field += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n') {
-      if (!field.empty() && field.back() == '\r') field.pop_back();
-      rows.back().push_back(std::move(field));
-      field.clear();
-      rows.emplace_back();
-    } else {
-      field += c;
-    }
-  }
-  rows.pop_back();  // the text ends with a newline: the last row is empty
-  return rows;
 }
 
 struct item {

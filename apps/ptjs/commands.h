@@ -12,5 +12,7 @@ void setup_validate(CLI::App& app, int& exit_code);
 void setup_info(CLI::App& app, int& exit_code);
 void setup_preprocess(CLI::App& app, int& exit_code);
 void setup_serve(CLI::App& app, int& exit_code);
+void setup_eval(CLI::App& app, int& exit_code);
+void setup_compare(CLI::App& app, int& exit_code);
 
 }  // namespace ptjs

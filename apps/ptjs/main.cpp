@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   ptjs::setup_info(app, exit_code);
   ptjs::setup_preprocess(app, exit_code);
   ptjs::setup_serve(app, exit_code);
+  ptjs::setup_eval(app, exit_code);
+  ptjs::setup_compare(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
