@@ -29,6 +29,7 @@
 #include "postprocess.h"
 #include "progress.h"
 #include "record_reader.h"
+#include "report.h"
 #include "resolve.h"
 #include "sinks.h"
 
@@ -81,7 +82,15 @@ struct item {
   bool ready = false;
   sample value;
   std::string error;
+  // Where its time went, for --report.
+  double decode_ms = 0;
+  double preprocess_ms = 0;
+  clock_type::time_point preprocessed;
 };
+
+double ms_between(clock_type::time_point a, clock_type::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 // The bounded window between the preprocessing workers and the forward thread.
 class work_window {
@@ -149,9 +158,12 @@ struct job {
 
 item preprocess_one(const job& j, const std::string& path) {
   item out;
+  const auto start = clock_type::now();
+  auto decoded = start;
   try {
     sample s;
     s.mat = decode_image(read_file_bytes(path), j.resolved.spec.mode, j.decode);
+    decoded = clock_type::now();
     s = j.resolved.preprocess.run(std::move(s));
     if (!s.is_tensor)
       throw error(error_code::invalid_config, "the pipeline ends with an image, not a tensor: add ToTensor or PILToTensor");
@@ -163,11 +175,22 @@ item preprocess_one(const job& j, const std::string& path) {
   } catch (const std::exception& e) {
     out.error = std::string("preprocessing failed: ") + e.what();
   }
+  out.preprocessed = clock_type::now();
+  out.decode_ms = ms_between(start, decoded);
+  out.preprocess_ms = decoded > start ? ms_between(decoded, out.preprocessed) : 0;
   return out;
 }
 
-// Runs forward for the good samples of a chunk, grouped by shape, and fills their records.
-void score_chunk(const job& j, std::vector<item>& items, std::vector<record>& records) {
+// Per item of a chunk: its wait from preprocessed to the forward, and that forward (for --report).
+struct forward_times {
+  double queue_ms = 0;
+  double forward_ms = 0;
+};
+
+// Runs forward for the good samples of a chunk, grouped by shape, and fills their records and
+// times.
+void score_chunk(const job& j, std::vector<item>& items, std::vector<record>& records, std::vector<forward_times>& times) {
+  times.assign(items.size(), {});
   std::map<std::tuple<int, int, int>, std::vector<size_t>> groups;
   for (size_t i = 0; i < items.size(); ++i)
     if (items[i].error.empty()) {
@@ -181,8 +204,11 @@ void score_chunk(const job& j, std::vector<item>& items, std::vector<record>& re
       batch.push_back(&items[i].value);
       out.push_back(&records[i]);
     }
+    const auto start = clock_type::now();
     try {
       j.post.apply(j.resolved.net->forward_images(batch), out);
+      const double forward_ms = ms_between(start, clock_type::now());
+      for (size_t i : members) times[i] = {ms_between(items[i].preprocessed, start), forward_ms};
     } catch (const std::exception& e) {
       for (record* r : out) {
         r->predictions.clear();
@@ -200,6 +226,7 @@ class lane_pool {
   struct chunk {
     std::vector<item> items;
     std::vector<record> records;
+    std::vector<forward_times> times;
     bool done = false;
   };
 
@@ -245,7 +272,7 @@ class lane_pool {
         c = std::move(queue_.front());
         queue_.pop_front();
       }
-      score_chunk(j_, c->items, c->records);
+      score_chunk(j_, c->items, c->records, c->times);
       {
         std::lock_guard<std::mutex> lock(mutex_);
         c->done = true;
@@ -261,6 +288,26 @@ class lane_pool {
   bool closing_ = false;
   std::vector<std::thread> threads_;
 };
+
+// Adds a written chunk's inputs to the --report trace; `written_s`: when, since scoring began.
+void trace_chunk(const lane_pool::chunk& c, double written_s, run_trace& trace) {
+  for (size_t i = 0; i < c.records.size(); ++i) {
+    const record& r = c.records[i];
+    input_timing t;
+    t.file = r.file;
+    t.decode_ms = c.items[i].decode_ms;
+    t.preprocess_ms = c.items[i].preprocess_ms;
+    if (i < c.times.size()) {
+      t.queue_ms = c.times[i].queue_ms;
+      t.forward_ms = c.times[i].forward_ms;
+    }
+    t.written_s = written_s;
+    t.error = r.error;
+    t.has_score = !r.predictions.empty();
+    if (t.has_score) t.top1_score = r.predictions[0].score;
+    trace.inputs.push_back(std::move(t));
+  }
+}
 
 int usage_error(const std::string& message) {
   std::cerr << "ptjs run: " << message << "\n";
@@ -410,6 +457,8 @@ int run_batch(const run_options& o) {
 
   const bool show_progress = !o.quiet && (o.progress == 1 || (o.progress == -1 && ::isatty(STDERR_FILENO)));
   progress_bar bar(total, show_progress);
+  run_trace trace;  // for --report
+  const auto scoring_started = clock_type::now();
   size_t written = 0, failed = 0;
   bool interrupted = false, stopped_early = false, assembled_all = false;
   std::string output_error;
@@ -450,7 +499,7 @@ int run_batch(const run_options& o) {
         assemble(*c);
         if (c->records.empty()) break;
         if (first) {  // alone, on this thread, until a forward has run
-          score_chunk(j, c->items, c->records);
+          score_chunk(j, c->items, c->records, c->times);
           c->done = true;
           first = std::none_of(c->items.begin(), c->items.end(), [](const item& it) { return it.error.empty(); });
         } else {
@@ -472,6 +521,7 @@ int run_batch(const run_options& o) {
       }
       failed += chunk_failed;
       written += records.size();
+      if (!o.report.empty()) trace_chunk(*pending.front(), ms_between(scoring_started, clock_type::now()) / 1000, trace);
       pending.pop_front();
       bar.update(written, failed);
       if (o.fail_fast && failed > 0) break;  // later chunks (already scored or not) are dropped
@@ -493,6 +543,19 @@ int run_batch(const run_options& o) {
     line << " in " << bar.elapsed_text() << " on " << lanes << (lanes == 1 ? " lane" : " lanes") << " x " << threads
          << (threads == 1 ? " thread" : " threads") << "; model run " << resolved.net->execution_plan();
     log_line(line.str());
+  }
+  if (!o.report.empty()) {
+    trace.model = o.model;
+    trace.seconds = ms_between(scoring_started, clock_type::now()) / 1000;
+    trace.lanes = lanes;
+    trace.batch_size = o.batch_size;
+    trace.workers = workers;
+    try {
+      write_report(o.report, run_report(trace, "ptjs run: " + o.model));
+    } catch (const error& e) {
+      std::cerr << "ptjs run: " << e.what() << "\n";
+      return exit_usage;
+    }
   }
   if (!output_error.empty()) {
     std::cerr << "ptjs run: " << output_error << "\n";

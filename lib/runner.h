@@ -32,6 +32,7 @@ struct run_options {
   bool resume = false;
   int shard_index = 0;
   int shard_count = 1;
+  std::string report;               // non-empty: write an HTML report of the run here
 };
 
 // Exit codes as the design fixes them.

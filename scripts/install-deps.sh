@@ -26,12 +26,15 @@ BASE="build-essential cmake pkg-config ccache git ca-certificates curl
   python3-sklearn python3-skimage
   clang libclang-rt-14-dev
   libopenblas0-openmp
-  chromium fonts-dejavu-core"
+  chromium fonts-dejavu-core
+  slurm-wlm munge python3-jsonschema"
 # libopenblas0-openmp: Debian's libtorch calls BLAS through libblas.so.3, which is the netlib
 # reference implementation unless an optimised one is installed (the alternatives system then
 # picks it). Measured here: mobilenet_v3_small forward at batch 1, 50 -> 130 images/s.
-# chromium: the browser test of the page at GET / (tests/browser, driven by playwright-core from
-# npm, which this script installs there with `npm ci`).
+# chromium: the browser tests of the page at GET / and the HTML reports (tests/browser, driven by
+# playwright-core from npm, which this script installs there with `npm ci`). slurm-wlm, munge:
+# the Slurm array job test (tests/cluster starts its own controller and node); python3-jsonschema:
+# the Indexed Job's schema check (tests/cli/test_deploy.py).
 BENCH="wrk python3-flask gunicorn"
 
 groups="base" dry=0

@@ -17,8 +17,10 @@ PTJS_BUILD_DIR="$build" "$root/scripts/build.sh" -DPTJS_WERROR=ON -DPTJS_BUILD_T
 echo "test.sh: build (libtorch 2.13) in $(( $(date +%s) - t )) s" >&2
 # install-deps.sh has just installed clang and libFuzzer: the fuzz smoke must run, not skip.
 export PTJS_FUZZ_SMOKE_REQUIRED=1
-# ... and chromium with playwright-core: the browser test must run too.
+# ... and chromium with playwright-core: the browser tests must run too.
 export PTJS_BROWSER_REQUIRED=1
+# ... and Slurm with munge: the array job test must run too.
+export PTJS_SLURM_REQUIRED=1
 t0=$(date +%s)
 failed=()
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@" || failed+=(tests)

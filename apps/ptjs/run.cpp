@@ -29,6 +29,7 @@ void setup_run(CLI::App& app, int& exit_code) {
   cmd->add_flag("--quiet,-q", opts->quiet, "No progress, notices or summary on stderr");
   cmd->add_flag("--fail-fast", opts->fail_fast, "Stop at the first input that fails");
   cmd->add_flag("--resume", opts->resume, "Skip inputs that already have a record in --output, append the rest");
+  cmd->add_option("--report", opts->report, "Also write a self-contained HTML report of the run (throughput, time split, scores, slowest inputs, errors)");
   cmd->add_option("--shard", *shard, "I/N: score only inputs whose position modulo N is I (0-based)");
   cmd->callback([opts, shard, &exit_code] {
     if (!shard->empty()) {

@@ -99,6 +99,7 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; }
 svg { max-width: 100%; height: auto; font: 11px system-ui, sans-serif; fill: var(--fg); }
 svg .grid { stroke: var(--line); } svg .a { fill: var(--a); } svg .b { fill: var(--b); }
 svg .good { fill: var(--good); } svg .bad { fill: var(--bad); }
+svg .decode { fill: #8250df; } svg .preprocess { fill: #bf3989; } svg .queue { fill: #bf8700; } svg .forward { fill: #1f883d; }
 table { border-collapse: collapse; } td, th { text-align: left; padding: .2em .8em .2em 0; border-bottom: 1px solid var(--line); vertical-align: middle; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .thumbs { display: grid; grid-template-columns: repeat(auto-fill, minmax(9em, 1fr)); gap: .8em; }
@@ -231,7 +232,124 @@ std::string confusion_heatmap(const evaluation& e) {
   return svg.str();
 }
 
+// Records written per second over the run: a line over `buckets` equal slices of time.
+std::string throughput_chart(const run_trace& trace) {
+  const int buckets = 40, width = 660, height = 200, left = 50, bottom = 30, top = 10;
+  const double span = std::max(trace.seconds, 1e-3);
+  std::vector<double> rate(buckets, 0);
+  for (const auto& t : trace.inputs)
+    rate[std::clamp(static_cast<int>(t.written_s / span * buckets), 0, buckets - 1)] += buckets / span;
+  const double peak = std::max(1.0, *std::max_element(rate.begin(), rate.end()));
+  std::ostringstream svg;
+  svg << "<svg data-chart=\"throughput\" role=\"img\" aria-label=\"inputs scored per second over the run\" viewBox=\"0 0 "
+      << width << " " << height << "\" width=\"" << width << "\">";
+  for (int tick = 0; tick <= 4; ++tick) {
+    const double y = top + (height - top - bottom) * (1 - tick / 4.0);
+    svg << "<line class=\"grid\" x1=\"" << left << "\" x2=\"" << width - 10 << "\" y1=\"" << y << "\" y2=\"" << y
+        << "\"/><text x=\"" << left - 4 << "\" y=\"" << y + 4 << "\" text-anchor=\"end\">" << std::lround(peak * tick / 4.0)
+        << "</text>";
+  }
+  const double step = static_cast<double>(width - left - 10) / buckets;
+  for (int b = 0; b < buckets; ++b) {
+    const double h = (height - top - bottom) * rate[b] / peak;
+    svg << "<rect class=\"a\" x=\"" << left + b * step << "\" y=\"" << height - bottom - h << "\" width=\"" << step - 1
+        << "\" height=\"" << h << "\"><title>" << num(rate[b], 0) << " inputs/s</title></rect>";
+  }
+  for (int tick = 0; tick <= 4; ++tick)
+    svg << "<text x=\"" << left + (width - left - 10) * tick / 4.0 << "\" y=\"" << height - bottom + 14
+        << "\" text-anchor=\"middle\">" << num(span * tick / 4.0, 1) << "</text>";
+  svg << "<text x=\"" << (left + width) / 2 << "\" y=\"" << height - 2 << "\" text-anchor=\"middle\">seconds into the run (inputs/s)</text></svg>";
+  return svg.str();
+}
+
+double percentile(std::vector<double> values, double q) {
+  if (values.empty()) return std::nan("");
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(q * static_cast<double>(values.size())))];
+}
+
+// Mean time per stage as one stacked bar, and p50 / p99 per stage as a table.
+std::string time_split(const run_trace& trace) {
+  const char* names[] = {"decode", "preprocess", "queue", "forward"};
+  std::vector<double> stage[4];
+  for (const auto& t : trace.inputs) {
+    if (!t.error.empty()) continue;
+    stage[0].push_back(t.decode_ms);
+    stage[1].push_back(t.preprocess_ms);
+    stage[2].push_back(t.queue_ms);
+    stage[3].push_back(t.forward_ms);
+  }
+  double mean[4] = {}, sum = 0;
+  for (int s = 0; s < 4; ++s) {
+    for (const double v : stage[s]) mean[s] += v;
+    if (!stage[s].empty()) mean[s] /= static_cast<double>(stage[s].size());
+    sum += mean[s];
+  }
+  const int width = 660;
+  std::ostringstream svg;
+  svg << "<svg data-chart=\"time-split\" role=\"img\" aria-label=\"mean time per input by stage\" viewBox=\"0 0 " << width
+      << " 56\" width=\"" << width << "\">";
+  double x = 0;
+  for (int s = 0; s < 4; ++s) {
+    const double w = sum > 0 ? (width - 2) * mean[s] / sum : 0;
+    svg << "<rect class=\"" << names[s] << "\" x=\"" << x << "\" y=\"0\" width=\"" << w << "\" height=\"22\"><title>"
+        << names[s] << " " << num(mean[s], 2) << " ms</title></rect>";
+    svg << "<rect class=\"" << names[s] << "\" x=\"" << s * 160 << "\" y=\"34\" width=\"10\" height=\"10\"/><text x=\""
+        << s * 160 + 14 << "\" y=\"43\">" << names[s] << " " << num(mean[s], 2) << " ms</text>";
+    x += w;
+  }
+  svg << "</svg><table><tr><th>stage (ms per input)</th><th>mean</th><th>p50</th><th>p99</th></tr>";
+  for (int s = 0; s < 4; ++s)
+    svg << "<tr><td>" << names[s] << "</td><td class=\"n\">" << num(mean[s], 2) << "</td><td class=\"n\">"
+        << num(percentile(stage[s], 0.5), 2) << "</td><td class=\"n\">" << num(percentile(stage[s], 0.99), 2) << "</td></tr>";
+  svg << "</table><p class=\"muted\">queue: from preprocessed to the start of its forward (waiting for its batch, in "
+         "input order, and for a lane); forward: the batch's forward, shared by its inputs.</p>";
+  return svg.str();
+}
+
 }  // namespace
+
+std::string run_report(const run_trace& trace, const std::string& title) {
+  size_t failed = 0;
+  std::vector<double> scores;
+  for (const auto& t : trace.inputs) {
+    if (!t.error.empty()) ++failed;
+    if (t.has_score) scores.push_back(t.top1_score);
+  }
+  std::ostringstream body;
+  body << "<p class=\"muted\">Model " << escape(trace.model) << "; " << trace.lanes << (trace.lanes == 1 ? " lane" : " lanes")
+       << ", batches of " << trace.batch_size << ", " << trace.workers << " preprocessing workers.</p>\n<div class=\"cards\">"
+       << card("inputs", std::to_string(trace.inputs.size())) << card("failed", std::to_string(failed))
+       << card("seconds", num(trace.seconds, 2))
+       << card("inputs/s", num(trace.seconds > 0 ? static_cast<double>(trace.inputs.size()) / trace.seconds : 0, 1))
+       << "</div>\n<h2>Throughput over time</h2>" << throughput_chart(trace) << "\n<h2>Where the time went</h2>"
+       << time_split(trace) << "\n";
+  if (!scores.empty())
+    body << "<h2>Top-1 scores</h2>" << histogram("scores", "histogram of top-1 scores", {{"a", &scores}}, 0, 1, "top-1 score");
+  std::vector<const input_timing*> slowest;
+  for (const auto& t : trace.inputs)
+    if (t.error.empty()) slowest.push_back(&t);
+  const size_t shown = std::min<size_t>(slowest.size(), 12);
+  std::partial_sort(slowest.begin(), slowest.begin() + static_cast<std::ptrdiff_t>(shown), slowest.end(),
+                    [](const input_timing* a, const input_timing* b) { return a->total_ms() > b->total_ms(); });
+  body << "<h2>Slowest inputs</h2><div class=\"thumbs\">";
+  for (size_t i = 0; i < shown; ++i) {
+    const auto& t = *slowest[i];
+    body << "<figure>" << figure(t.file, t.file) << "<figcaption><b>" << num(t.total_ms(), 1) << " ms</b>: decode "
+         << num(t.decode_ms, 1) << ", preprocess " << num(t.preprocess_ms, 1) << ", queue " << num(t.queue_ms, 1)
+         << ", forward " << num(t.forward_ms, 1) << "<br><span class=\"muted\">" << escape(t.file) << "</span></figcaption></figure>";
+  }
+  body << "</div>\n<h2>Errors (" << failed << ")</h2>";
+  if (failed) {
+    body << "<table><tr><th>input</th><th>error</th></tr>";
+    size_t listed = 0;
+    for (const auto& t : trace.inputs)
+      if (!t.error.empty() && listed++ < kMaxRows)
+        body << "<tr><td>" << escape(t.file) << "</td><td>" << escape(t.error) << "</td></tr>";
+    body << "</table>";
+  }
+  return page(title, body.str());
+}
 
 std::string evaluation_report(const evaluation& e, const std::string& title) {
   std::ostringstream body;

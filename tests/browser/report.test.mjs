@@ -1,9 +1,9 @@
-// The HTML reports of `ptjs eval --report` and `ptjs compare --report`, opened in Debian's
+// The HTML reports of `ptjs run`, `ptjs eval` and `ptjs compare` (--report), opened in Debian's
 // chromium (headless, playwright-core): they must load from the file alone, log no errors and
 // draw their charts and thumbnails. Same environment as page.test.mjs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -66,6 +66,27 @@ describe('HTML reports', { skip: why ?? false }, () => {
     const elsewhere = requests.filter((u) => u !== `file://${file}` && !u.startsWith('data:'));
     return { charts, thumbnails, problems, elsewhere };
   }
+
+  test('ptjs run --report: throughput over time, the time split, scores, the slowest inputs, errors', async () => {
+    // The digits of two classes and a file that is no image.
+    const input = path.join(dir, 'run-input');
+    mkdirSync(input);
+    for (const label of ['three', 'seven']) cpSync(path.join(IMAGES, label), path.join(input, label), { recursive: true });
+    writeFileSync(path.join(input, 'seven', 'broken.png'), 'not an image');
+    const report = path.join(dir, 'run.html');
+    const r = ptjs('run', '--model', DIGITS_MODEL, '--input', input, '--quiet', '--output', path.join(dir, 'run.jsonl'),
+      '--report', report);
+    assert.equal(r.status, 1, r.stderr);  // one input failed
+    const seen = await open(report, 'report-run');
+    assert.deepEqual(seen.problems, []);
+    assert.deepEqual(seen.elsewhere, []);
+    assert.deepEqual(seen.charts.map((c) => c.name), ['throughput', 'time-split', 'scores']);
+    for (const c of seen.charts) assert.ok(c.marks > 0, `chart ${c.name} is empty`);
+    assert.equal(seen.thumbnails.length, 12);
+    assert.ok(seen.thumbnails.every((w) => w > 0));
+    const html = readFileSync(report, 'utf8');
+    assert.match(html, /broken\.png<\/td><td>cannot decode image/);
+  });
 
   test('ptjs eval --report: score histogram, per-class bars, confusion heat map, misread digits', async () => {
     const records = path.join(dir, 'digits.jsonl');

@@ -110,6 +110,32 @@ class DeployTest(unittest.TestCase):
         self.assertIn("--input", args)
         self.assertIn("--model", args)
 
+    def test_indexed_job_passes_a_json_schema_of_the_fields_it_relies_on(self):
+        """No kubeconform in Debian: a JSON schema (tests/cli/indexed_job.schema.json) of the Job
+        fields this project relies on, with the API's names, checked by python3-jsonschema; a
+        typo in a field name, a wrong type or a non-indexed Job fails it."""
+        import copy
+
+        import jsonschema
+
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "indexed_job.schema.json")) as f:
+            schema = json.load(f)
+        validator = jsonschema.Draft7Validator(schema)
+        (job,) = of_kind("Job")
+        errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(job)]
+        self.assertEqual(errors, [])
+        spec = job["spec"]
+        self.assertEqual(spec["parallelism"], spec["completions"])
+        # The schema catches what it should: each broken copy fails.
+        for break_it in (lambda j: j["spec"].update(completionMode="NonIndexed"),
+                         lambda j: j["spec"].update(completionmode="Indexed"),
+                         lambda j: j["spec"]["template"]["spec"]["containers"][0].update(arg=["--resume"]),
+                         lambda j: j["spec"]["template"]["spec"]["containers"][0]["args"].append(4),
+                         lambda j: j["spec"]["template"]["spec"].update(restartPolicy="Always")):
+            broken = copy.deepcopy(job)
+            break_it(broken)
+            self.assertFalse(validator.is_valid(broken), broken)
+
     def test_dockerfile_builds_on_debian_12_and_serves(self):
         with open(os.path.join(DEPLOY, "Dockerfile")) as f:
             text = f.read()

@@ -21,7 +21,9 @@ GEN = os.path.join(os.environ["PTJS_GEN_DIR"], "reliability")
 MODELS = os.path.join(GEN, "models")
 DIGITS_PT = os.path.join(SRC, "configs", "digits", "model.pt")
 KEY = "s3cret-key-0123456789"
-OPEN = {("GET", "/v2/health/live"), ("GET", "/v2/health/ready"), ("GET", "/ping")}
+# Open without the key: health (probes carry no secrets), and the page at GET / with its files,
+# which are static: what the page shows comes from calls that need the key.
+OPEN = {("GET", "/v2/health/live"), ("GET", "/v2/health/ready"), ("GET", "/ping"), ("GET", "/"), ("GET", "/ui/{asset}")}
 
 
 def listening_addresses(port):
@@ -110,7 +112,8 @@ class ApiKey(unittest.TestCase):
         cls.server.kill()
 
     def call(self, method, template, auth):
-        path = template.replace("{model}", "digits").replace("{model_name}", "digits").replace("{version}", "1")
+        path = (template.replace("{model}", "digits").replace("{model_name}", "digits").replace("{version}", "1")
+                .replace("{asset}", "app.js"))
         body = None
         if method in ("POST", "PUT"):
             body = json.dumps(fp32("x", [[1, 2, 3, 4]])).encode()
@@ -157,13 +160,16 @@ class NoModelLoading(unittest.TestCase):
             "/v2/health/live", "/v2/health/ready", "/v2", "/v2/models/{model}", "/v2/models/{model}/ready",
             "/v2/models/{model}/infer", "/v2/models/{model}/versions/{version}",
             "/v2/models/{model}/versions/{version}/ready", "/v2/models/{model}/versions/{version}/infer",
-            "/predictions/{model}", "/predictions/{model}/{version}", "/ping", "/metrics", "/openapi.json"})
+            "/predictions/{model}", "/predictions/{model}/{version}", "/ping", "/metrics", "/openapi.json",
+            "/v2/models/{model}/config", "/v2/repository/index", "/", "/ui/{asset}"})
 
     def test_model_repository_and_management_endpoints_do_not_exist(self):
+        # Triton's repository index is read-only (the names and states of the models given at
+        # start-up, behind the key); its load and unload are not served, nor TorchServe's.
         tiny = os.path.join(MODELS, "tiny.pt")
         for method, path, body in (
                 ("POST", "/v2/repository/models/tiny/load", b"{}"),
-                ("POST", "/v2/repository/index", b"{}"),
+                ("POST", "/v2/repository/models/digits/unload", b"{}"),
                 ("POST", "/models?url=" + urllib.parse.quote(tiny) + "&model_name=tiny", b""),
                 ("POST", "/models?url=http://127.0.0.1:1/x.mar", b""),
                 ("PUT", "/models/tiny", b""),
