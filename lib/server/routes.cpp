@@ -27,6 +27,20 @@ http_response error_response(int status, const std::string& message) {
   return json_response(status, "{\"error\":" + json_quote(message) + "}");
 }
 
+// What every file of the page is sent with: nothing it loads may come from elsewhere, and
+// nothing may frame it.
+http_response ui_response(const ui_asset& asset) {
+  return {200,
+          std::string(asset.content_type),
+          std::string(asset.body),
+          {{"Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+           {"X-Content-Type-Options", "nosniff"},
+           {"Referrer-Policy", "no-referrer"},
+           {"Cache-Control", "no-cache"}}};
+}
+
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
   size_t begin = 1;
@@ -433,24 +447,6 @@ http_response service::repository_index(call&) {
   }
   return json_response(200, out.dump());
 }
-
-namespace {
-
-// What every file of the page is sent with: nothing it loads may come from elsewhere, and
-// nothing may frame it.
-http_response ui_response(const ui_asset& asset) {
-  return {200,
-          std::string(asset.content_type),
-          std::string(asset.body),
-          {{"Content-Security-Policy",
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
-           {"X-Content-Type-Options", "nosniff"},
-           {"Referrer-Policy", "no-referrer"},
-           {"Cache-Control", "no-cache"}}};
-}
-
-}  // namespace
 
 http_response service::ui_page(call&) {
   http_response out = ui_response(*find_ui_asset("index.html"));

@@ -423,8 +423,16 @@ async function pollMetrics() {
     element('div', {}, element('dt', { text: name }), element('dd', { text: value }))));
 }
 
+// The poll also tells when the server went away (stopped, or a model failed to load and it
+// exited) and when it is back.
+const LOST = 'the server does not answer: stopped?';
 setInterval(() => {
-  if (!document.hidden && state.selected) pollMetrics().catch(() => {});
+  if (document.hidden || !state.selected) return;
+  pollMetrics().then(() => {
+    if ($('server').textContent === LOST) refresh().catch(showError);
+  }, (err) => {
+    if (!(err instanceof HttpError)) $('server').textContent = LOST;
+  });
 }, 2000);
 
 refresh().catch(showError);
