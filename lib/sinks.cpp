@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "error.h"
@@ -100,6 +101,13 @@ std::string json_quote(const std::string& text) {
 
 std::string format_float(float value) { return shortest(value); }
 std::string format_double(double value) { return shortest(value); }
+
+std::string format_fixed(double value, int digits) {
+  if (std::isnan(value)) return "-";
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
 
 std::string tensor_to_json(const host_tensor& t) {
   std::string out = "{\"name\":" + json_quote(t.name) + ",\"shape\":[";

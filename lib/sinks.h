@@ -14,6 +14,8 @@ std::string json_quote(const std::string& text);
 // Shortest text that reads back as the same float / double.
 std::string format_float(float value);
 std::string format_double(double value);
+// `value` with `digits` decimals, for people ("0.9944"); "-" for NaN (a ratio of nothing).
+std::string format_fixed(double value, int digits = 4);
 
 // `{"name":..,"shape":[..],"datatype":..,"data":[..]}` as in KServe v2.
 std::string tensor_to_json(const host_tensor& t);

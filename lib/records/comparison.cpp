@@ -9,20 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "error.h"
+#include "sinks.h"
 #include "evaluation.h"
 
 namespace ptjs {
 namespace {
 
-std::string fixed(double value, int digits = 4) {
-  std::ostringstream out;
-  out.precision(digits);
-  out << std::fixed << value;
-  return out.str();
-}
-
 std::string describe(const prediction& p) {
-  return (p.label.empty() ? "#" + std::to_string(p.index) : p.label) + " " + fixed(p.score);
+  return (p.label.empty() ? "#" + std::to_string(p.index) : p.label) + " " + format_fixed(p.score);
 }
 
 }  // namespace
@@ -84,7 +78,7 @@ std::string comparison_text(const comparison& c, size_t max_listed) {
   out << "A: " << c.a_source << "\nB: " << c.b_source << "\n";
   out << "inputs in both: " << c.common << ", only in A: " << c.only_in_a.size() << ", only in B: " << c.only_in_b.size()
       << "; errors: A " << c.errors_a << ", B " << c.errors_b << "\n";
-  out << "top-1 agreement " << (c.common ? fixed(c.agreement()) : std::string("-")) << " (" << c.agree << "/" << c.common
+  out << "top-1 agreement " << (c.common ? format_fixed(c.agreement()) : std::string("-")) << " (" << c.agree << "/" << c.common
       << "), " << c.flips.size() << " flipped\n";
   out << "score difference: largest " << std::setprecision(3) << std::scientific << c.max_score_diff
       << (c.max_score_diff_file.empty() ? "" : " (" + c.max_score_diff_file + ")") << ", mean " << c.mean_score_diff

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.h"
+#include "sinks.h"
 #include "record_reader.h"
 
 namespace ptjs {
@@ -26,14 +27,6 @@ bool is_index(const std::string& text) {
 
 double ratio(int64_t part, int64_t whole) {
   return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : std::numeric_limits<double>::quiet_NaN();
-}
-
-std::string fixed(double value, int digits = 4) {
-  if (std::isnan(value)) return "-";
-  std::ostringstream out;
-  out.precision(digits);
-  out << std::fixed << value;
-  return out.str();
 }
 
 }  // namespace
@@ -190,7 +183,7 @@ std::string evaluation_text(const evaluation& e) {
       << ")\n";
   out << "scored " << e.scored << ", errors " << e.errors << " (counted apart), missing " << e.missing
       << ", without ground truth " << e.unlabelled << "\n";
-  out << "top-1 " << fixed(e.top1()) << " (" << e.top1_correct << "/" << e.scored << ")   top-5 " << fixed(e.top5())
+  out << "top-1 " << format_fixed(e.top1()) << " (" << e.top1_correct << "/" << e.scored << ")   top-5 " << format_fixed(e.top5())
       << " (" << e.top5_correct << "/" << e.scored << ")";
   if (e.top5_depth < 5) out << "   [records hold " << e.top5_depth << " predictions: top-5 looks at those]";
   out << "\n\n";
@@ -202,7 +195,7 @@ std::string evaluation_text(const evaluation& e) {
   };
   out << pad("class", width) << "  precision  recall  support\n";
   for (const auto& c : e.classes)
-    out << pad(c.name, width) << "  " << pad(fixed(c.precision()), 9) << "  " << pad(fixed(c.recall()), 6) << "  "
+    out << pad(c.name, width) << "  " << pad(format_fixed(c.precision()), 9) << "  " << pad(format_fixed(c.recall()), 6) << "  "
         << c.support << "\n";
   // The confusion matrix: rows are the truth, columns the top-1 class by index (up to 30 classes).
   if (!e.classes.empty() && e.classes.size() <= 30) {

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "error.h"
+#include "sinks.h"
 #include "image_io.h"
 
 namespace ptjs {
@@ -30,14 +31,6 @@ std::string escape(const std::string& text) {
     }
   }
   return out;
-}
-
-std::string num(double value, int digits = 4) {
-  if (std::isnan(value)) return "-";
-  std::ostringstream out;
-  out.precision(digits);
-  out << std::fixed << value;
-  return out.str();
 }
 
 std::string base64(const std::vector<unsigned char>& bytes) {
@@ -162,7 +155,7 @@ std::string histogram(const std::string& name, const std::string& label,
   }
   for (int tick = 0; tick <= 4; ++tick)
     svg << "<text x=\"" << left + (width - left - 30) * tick / 4.0 << "\" y=\"" << height - bottom + 14
-        << "\" text-anchor=\"middle\">" << num(lo + (hi - lo) * tick / 4.0, 2) << "</text>";
+        << "\" text-anchor=\"middle\">" << format_fixed(lo + (hi - lo) * tick / 4.0, 2) << "</text>";
   svg << "<text x=\"" << (left + width) / 2 << "\" y=\"" << height - 2 << "\" text-anchor=\"middle\">" << escape(x_label)
       << "</text></svg>";
   return svg.str();
@@ -184,11 +177,11 @@ std::string class_bars(const evaluation& e) {
     const double p = std::isnan(c.precision()) ? 0 : c.precision();
     const double r = std::isnan(c.recall()) ? 0 : c.recall();
     svg << "<rect class=\"a\" x=\"" << left << "\" y=\"" << y + 1 << "\" width=\"" << p * scale
-        << "\" height=\"7\"><title>precision " << num(c.precision()) << "</title></rect>"
+        << "\" height=\"7\"><title>precision " << format_fixed(c.precision()) << "</title></rect>"
         << "<rect class=\"b\" x=\"" << left << "\" y=\"" << y + 8 << "\" width=\"" << r * scale
-        << "\" height=\"7\"><title>recall " << num(c.recall()) << " (" << c.correct << "/" << c.support
+        << "\" height=\"7\"><title>recall " << format_fixed(c.recall()) << " (" << c.correct << "/" << c.support
         << ")</title></rect>"
-        << "<text x=\"" << left + scale + 4 << "\" y=\"" << y + 11 << "\">" << num(c.recall(), 2) << "</text>";
+        << "<text x=\"" << left + scale + 4 << "\" y=\"" << y + 11 << "\">" << format_fixed(c.recall(), 2) << "</text>";
   }
   svg << "<rect class=\"a\" x=\"" << left << "\" y=\"2\" width=\"10\" height=\"8\"/><text x=\"" << left + 14
       << "\" y=\"10\">precision</text><rect class=\"b\" x=\"" << left + 90
@@ -253,11 +246,11 @@ std::string throughput_chart(const run_trace& trace) {
   for (int b = 0; b < buckets; ++b) {
     const double h = (height - top - bottom) * rate[b] / peak;
     svg << "<rect class=\"a\" x=\"" << left + b * step << "\" y=\"" << height - bottom - h << "\" width=\"" << step - 1
-        << "\" height=\"" << h << "\"><title>" << num(rate[b], 0) << " inputs/s</title></rect>";
+        << "\" height=\"" << h << "\"><title>" << format_fixed(rate[b], 0) << " inputs/s</title></rect>";
   }
   for (int tick = 0; tick <= 4; ++tick)
     svg << "<text x=\"" << left + (width - left - 10) * tick / 4.0 << "\" y=\"" << height - bottom + 14
-        << "\" text-anchor=\"middle\">" << num(span * tick / 4.0, 1) << "</text>";
+        << "\" text-anchor=\"middle\">" << format_fixed(span * tick / 4.0, 1) << "</text>";
   svg << "<text x=\"" << (left + width) / 2 << "\" y=\"" << height - 2 << "\" text-anchor=\"middle\">seconds into the run (inputs/s)</text></svg>";
   return svg.str();
 }
@@ -293,15 +286,15 @@ std::string time_split(const run_trace& trace) {
   for (int s = 0; s < 4; ++s) {
     const double w = sum > 0 ? (width - 2) * mean[s] / sum : 0;
     svg << "<rect class=\"" << names[s] << "\" x=\"" << x << "\" y=\"0\" width=\"" << w << "\" height=\"22\"><title>"
-        << names[s] << " " << num(mean[s], 2) << " ms</title></rect>";
+        << names[s] << " " << format_fixed(mean[s], 2) << " ms</title></rect>";
     svg << "<rect class=\"" << names[s] << "\" x=\"" << s * 160 << "\" y=\"34\" width=\"10\" height=\"10\"/><text x=\""
-        << s * 160 + 14 << "\" y=\"43\">" << names[s] << " " << num(mean[s], 2) << " ms</text>";
+        << s * 160 + 14 << "\" y=\"43\">" << names[s] << " " << format_fixed(mean[s], 2) << " ms</text>";
     x += w;
   }
   svg << "</svg><table><tr><th>stage (ms per input)</th><th>mean</th><th>p50</th><th>p99</th></tr>";
   for (int s = 0; s < 4; ++s)
-    svg << "<tr><td>" << names[s] << "</td><td class=\"n\">" << num(mean[s], 2) << "</td><td class=\"n\">"
-        << num(percentile(stage[s], 0.5), 2) << "</td><td class=\"n\">" << num(percentile(stage[s], 0.99), 2) << "</td></tr>";
+    svg << "<tr><td>" << names[s] << "</td><td class=\"n\">" << format_fixed(mean[s], 2) << "</td><td class=\"n\">"
+        << format_fixed(percentile(stage[s], 0.5), 2) << "</td><td class=\"n\">" << format_fixed(percentile(stage[s], 0.99), 2) << "</td></tr>";
   svg << "</table><p class=\"muted\">queue: from preprocessed to the start of its forward (waiting for its batch, in "
          "input order, and for a lane); forward: the batch's forward, shared by its inputs.</p>";
   return svg.str();
@@ -320,8 +313,8 @@ std::string run_report(const run_trace& trace, const std::string& title) {
   body << "<p class=\"muted\">Model " << escape(trace.model) << "; " << trace.lanes << (trace.lanes == 1 ? " lane" : " lanes")
        << ", batches of " << trace.batch_size << ", " << trace.workers << " preprocessing workers.</p>\n<div class=\"cards\">"
        << card("inputs", std::to_string(trace.inputs.size())) << card("failed", std::to_string(failed))
-       << card("seconds", num(trace.seconds, 2))
-       << card("inputs/s", num(trace.seconds > 0 ? static_cast<double>(trace.inputs.size()) / trace.seconds : 0, 1))
+       << card("seconds", format_fixed(trace.seconds, 2))
+       << card("inputs/s", format_fixed(trace.seconds > 0 ? static_cast<double>(trace.inputs.size()) / trace.seconds : 0, 1))
        << "</div>\n<h2>Throughput over time</h2>" << throughput_chart(trace) << "\n<h2>Where the time went</h2>"
        << time_split(trace) << "\n";
   if (!scores.empty())
@@ -335,9 +328,9 @@ std::string run_report(const run_trace& trace, const std::string& title) {
   body << "<h2>Slowest inputs</h2><div class=\"thumbs\">";
   for (size_t i = 0; i < shown; ++i) {
     const auto& t = *slowest[i];
-    body << "<figure>" << figure(t.file, t.file) << "<figcaption><b>" << num(t.total_ms(), 1) << " ms</b>: decode "
-         << num(t.decode_ms, 1) << ", preprocess " << num(t.preprocess_ms, 1) << ", queue " << num(t.queue_ms, 1)
-         << ", forward " << num(t.forward_ms, 1) << "<br><span class=\"muted\">" << escape(t.file) << "</span></figcaption></figure>";
+    body << "<figure>" << figure(t.file, t.file) << "<figcaption><b>" << format_fixed(t.total_ms(), 1) << " ms</b>: decode "
+         << format_fixed(t.decode_ms, 1) << ", preprocess " << format_fixed(t.preprocess_ms, 1) << ", queue " << format_fixed(t.queue_ms, 1)
+         << ", forward " << format_fixed(t.forward_ms, 1) << "<br><span class=\"muted\">" << escape(t.file) << "</span></figcaption></figure>";
   }
   body << "</div>\n<h2>Errors (" << failed << ")</h2>";
   if (failed) {
@@ -355,7 +348,7 @@ std::string evaluation_report(const evaluation& e, const std::string& title) {
   std::ostringstream body;
   body << "<p class=\"muted\">Ground truth: " << escape(e.truth_source) << " (" << e.classes.size()
        << " classes, matched by " << escape(e.matched_by) << ").</p>\n<div class=\"cards\">"
-       << card("top-1", num(e.top1())) << card("top-5" + std::string(e.top5_depth < 5 ? " (of " + std::to_string(e.top5_depth) + ")" : ""), num(e.top5()))
+       << card("top-1", format_fixed(e.top1())) << card("top-5" + std::string(e.top5_depth < 5 ? " (of " + std::to_string(e.top5_depth) + ")" : ""), format_fixed(e.top5()))
        << card("scored", std::to_string(e.scored)) << card("misclassified", std::to_string(e.misclassified.size()))
        << card("errors", std::to_string(e.errors)) << card("missing", std::to_string(e.missing)) << "</div>\n";
   std::vector<double> correct(e.correct_scores.begin(), e.correct_scores.end());
@@ -371,7 +364,7 @@ std::string evaluation_report(const evaluation& e, const std::string& title) {
   for (size_t i = 0; i < e.misclassified.size() && i < kMaxThumbnails; ++i) {
     const auto& m = e.misclassified[i];
     body << "<figure>" << figure(m.file, m.truth + " read as " + m.predicted) << "<figcaption><b>" << escape(m.predicted)
-         << "</b> " << num(m.score, 3) << ", truth <b>" << escape(m.truth) << "</b><br><span class=\"muted\">"
+         << "</b> " << format_fixed(m.score, 3) << ", truth <b>" << escape(m.truth) << "</b><br><span class=\"muted\">"
          << escape(m.file) << "</span></figcaption></figure>";
   }
   body << "</div>";
@@ -389,9 +382,9 @@ std::string evaluation_report(const evaluation& e, const std::string& title) {
 std::string comparison_report(const comparison& c, const std::string& title) {
   std::ostringstream body;
   body << "<p class=\"muted\">A: " << escape(c.a_source) << "<br>B: " << escape(c.b_source) << "</p>\n<div class=\"cards\">"
-       << card("top-1 agreement", c.common ? num(c.agreement()) : "-") << card("flipped", std::to_string(c.flips.size()))
-       << card("inputs in both", std::to_string(c.common)) << card("largest score diff", num(c.max_score_diff, 6))
-       << card("mean score diff", num(c.mean_score_diff, 6)) << card("only in A", std::to_string(c.only_in_a.size()))
+       << card("top-1 agreement", c.common ? format_fixed(c.agreement()) : "-") << card("flipped", std::to_string(c.flips.size()))
+       << card("inputs in both", std::to_string(c.common)) << card("largest score diff", format_fixed(c.max_score_diff, 6))
+       << card("mean score diff", format_fixed(c.mean_score_diff, 6)) << card("only in A", std::to_string(c.only_in_a.size()))
        << card("only in B", std::to_string(c.only_in_b.size())) << "</div>\n";
   // Differences span decades (1e-7 from float noise to 1 for a flip): bins of log10.
   std::vector<double> logs;
@@ -405,7 +398,7 @@ std::string comparison_report(const comparison& c, const std::string& title) {
     const auto& f = c.flips[i];
     const auto name = [](const prediction& p) { return p.label.empty() ? "#" + std::to_string(p.index) : p.label; };
     body << "<figure>" << figure(f.file, name(f.a) + " became " + name(f.b)) << "<figcaption>A <b>" << escape(name(f.a))
-         << "</b> " << num(f.a.score, 3) << "<br>B <b>" << escape(name(f.b)) << "</b> " << num(f.b.score, 3)
+         << "</b> " << format_fixed(f.a.score, 3) << "<br>B <b>" << escape(name(f.b)) << "</b> " << format_fixed(f.b.score, 3)
          << "<br><span class=\"muted\">" << escape(f.file) << "</span></figcaption></figure>";
   }
   body << "</div>";

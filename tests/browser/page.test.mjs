@@ -1,33 +1,19 @@
 // The page at GET / of `ptjs serve`, in a real browser: Debian's chromium, headless, driven by
 // playwright-core (npm, tests/browser/package.json). Real servers on loopback, real digits
 // PNGs; the page must show torchvision's answer, talk to its own origin only, and log no errors.
-//   PTJS_CHROMIUM            the browser (default /usr/bin/chromium)
-//   PTJS_BROWSER_REQUIRED=1  fail instead of skipping when chromium or playwright-core is missing
+// Environment: chromium.mjs's, and
 //   PTJS_SCREENSHOT_DIR      write page-light.png and page-dark.png there (the README's)
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { browserMissing, launchChromium } from './chromium.mjs';
 import { DIGITS_MODEL, SOURCE_DIR, linear, startServer, tinyModel } from '../node/helpers.mjs';
 
-const CHROMIUM = process.env.PTJS_CHROMIUM || '/usr/bin/chromium';
 const KEY = 'browser-test-key';
-const require = createRequire(import.meta.url);
-
-function missing() {
-  if (!existsSync(CHROMIUM)) return `no chromium at ${CHROMIUM} (apt install chromium, or set PTJS_CHROMIUM)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm ci --prefix tests/browser)';
-  }
-  return null;
-}
-const why = missing();
-if (why && process.env.PTJS_BROWSER_REQUIRED === '1') throw new Error(why);
+const why = browserMissing();
 
 // What torchvision says about a digits PNG (configs/digits/expected.csv): {file, label, score}.
 function reference(relative) {
@@ -38,16 +24,14 @@ function reference(relative) {
 }
 
 describe('the page at GET /', { skip: why ?? false }, () => {
-  let chromium;
   let browser;
   let open;   // digits and the tensor model, no key
   let keyed;  // digits with --api-key and --cors '*'
   const tiny = tinyModel();
 
   before(async () => {
-    ({ chromium } = await import('playwright-core'));
     [browser, open, keyed] = await Promise.all([
-      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
+      launchChromium(),
       startServer(['--model', DIGITS_MODEL, '--model', `tiny=${tiny.model}`]),
       startServer(['--model', DIGITS_MODEL, '--api-key', KEY, '--cors', '*']),
     ]);

@@ -3,29 +3,16 @@
 // draw their charts and thumbnails. Same environment as page.test.mjs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { browserMissing, launchChromium } from './chromium.mjs';
 import { DIGITS_MODEL, PTJS_BIN, SOURCE_DIR } from '../node/helpers.mjs';
 
-const CHROMIUM = process.env.PTJS_CHROMIUM || '/usr/bin/chromium';
 const IMAGES = path.join(SOURCE_DIR, 'configs/digits/images');
-const require = createRequire(import.meta.url);
-
-function missing() {
-  if (!existsSync(CHROMIUM)) return `no chromium at ${CHROMIUM} (apt install chromium, or set PTJS_CHROMIUM)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm ci --prefix tests/browser)';
-  }
-  return null;
-}
-const why = missing();
-if (why && process.env.PTJS_BROWSER_REQUIRED === '1') throw new Error(why);
+const why = browserMissing();
 
 const ptjs = (...args) => spawnSync(PTJS_BIN, args, { encoding: 'utf8' });
 
@@ -33,8 +20,7 @@ describe('HTML reports', { skip: why ?? false }, () => {
   let browser;
   let dir;
   before(async () => {
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     dir = mkdtempSync(path.join(tmpdir(), 'ptjs-report-'));
   });
   after(async () => {
