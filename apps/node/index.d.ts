@@ -30,6 +30,8 @@ export interface InferOutput {
 
 /** Where the server spent a request's time (its Server-Timing header), in milliseconds. */
 export interface ServerTiming {
+  /** Receiving the request body. */
+  read?: number;
   decode?: number;
   preprocess?: number;
   queue?: number;
