@@ -111,6 +111,21 @@ describe('the page at GET /', { skip: why ?? false }, () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('#topk li .label')?.textContent === 'seven');
 
+    // Dropped and pasted files take the same path as a picked one.
+    for (const [how, expected] of [['drop', 'zero'], ['paste', 'nine']]) {
+      await page.evaluate(async ({ how, file }) => {
+        const blob = await (await fetch(`/ui/${file}`)).blob();
+        const data = new DataTransfer();
+        data.items.add(new File([blob], file, { type: 'image/png' }));
+        if (how === 'drop') {
+          document.querySelector('#drop').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+        } else {
+          document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+        }
+      }, { how, file: `digit-${expected === 'zero' ? 0 : 9}.png` });
+      await page.waitForFunction((label) => document.querySelector('#topk li .label')?.textContent === label, expected);
+    }
+
     // Every control has a name a screen reader can say.
     const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input, textarea, [role="tab"]')]
       .filter((e) => !(e.labels?.length || e.getAttribute('aria-label') || e.textContent.trim()))
